@@ -1,0 +1,150 @@
+/**
+ * Reads SkyPilot's tool environment the way uv lays it out (uv-receipt.toml, the venv's
+ * dist-info METADATA, the `sky` link in UV_TOOL_BIN_DIR) without starting Python: status
+ * is asked often and `import sky` costs 0.5 to 1 s.
+ */
+import { access, constants, open, readdir, readFile, readlink, realpath } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import type { Layout } from '../adapters/layout.ts';
+
+export interface ToolEnvReport {
+  /** The environment folder the `sky` link points into, or the one named by the spec. */
+  envDir: string | null;
+  version: string | null;
+  /** True when `sky` resolves, its interpreter exists and both are executable. */
+  runnable: boolean;
+  /** Why an existing install cannot run; null when healthy or when nothing is installed. */
+  problem: string | null;
+}
+
+/** PEP 503 name normalisation, as uv names tool environments. */
+export function normalizeName(name: string): string {
+  return name.toLowerCase().replace(/[-_.]+/g, '-');
+}
+
+/** The distribution a requirement names: `skypilot-nightly[aws]==1.0` → `skypilot-nightly`. */
+export function packageNameOf(spec: string): string | null {
+  const match = /^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[|[<>=!~;@ ]|$)/.exec(spec);
+  return match?.[1] ? normalizeName(match[1]) : null;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function isExecutable(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function firstLine(path: string): Promise<string> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(512);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, bytesRead).toString('utf8').split('\n')[0] ?? '';
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Version from the environment's dist-info METADATA (`Version:` header). */
+export async function distVersion(envDir: string, name: string): Promise<string | null> {
+  const prefix = name.replace(/-/g, '_').toLowerCase() + '-';
+  let libs: string[];
+  try {
+    libs = (await readdir(join(envDir, 'lib'))).filter((d) => d.startsWith('python'));
+  } catch {
+    return null;
+  }
+  for (const lib of libs) {
+    const site = join(envDir, 'lib', lib, 'site-packages');
+    let entries: string[] = [];
+    try {
+      entries = await readdir(site);
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      if (!entry.endsWith('.dist-info') || !entry.toLowerCase().startsWith(prefix)) continue;
+      try {
+        const metadata = await readFile(join(site, entry, 'METADATA'), 'utf8');
+        const version = /^Version:\s*(\S+)/m.exec(metadata)?.[1];
+        if (version) return version;
+      } catch {
+        // A dist-info without METADATA is not the one we want.
+      }
+    }
+  }
+  return null;
+}
+
+/** The requirement name a receipt records first (`requirements = [{ name = "…" …`). */
+export async function receiptPackage(envDir: string): Promise<string | null> {
+  try {
+    const receipt = await readFile(join(envDir, 'uv-receipt.toml'), 'utf8');
+    const name = /requirements\s*=\s*\[\s*\{\s*name\s*=\s*"([^"]+)"/.exec(receipt)?.[1];
+    return name ? normalizeName(name) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Why `path` (a script) cannot start, or null when its interpreter is there and runnable. */
+async function interpreterProblem(path: string): Promise<string | null> {
+  if (!(await isExecutable(path))) return `${path} is not executable`;
+  const line = await firstLine(path);
+  if (!line.startsWith('#!')) return null; // a native binary
+  const interpreter = line.slice(2).trim().split(/\s+/)[0] ?? '';
+  if (!isAbsolute(interpreter)) return null;
+  // `/usr/bin/env python` style shebangs resolve at run time; only a missing env is a problem.
+  try {
+    const real = await realpath(interpreter);
+    if (!(await isExecutable(real))) return `its interpreter ${real} is not executable`;
+  } catch {
+    return `its interpreter ${interpreter} is missing`;
+  }
+  return null;
+}
+
+export async function inspectToolEnv(layout: Layout, spec: string): Promise<ToolEnvReport> {
+  const specName = packageNameOf(spec);
+  let linkTarget: string | null = null;
+  try {
+    linkTarget = resolve(layout.toolBinDir, await readlink(layout.sky));
+  } catch (error) {
+    // EINVAL: `sky` is a regular file, not a link; uv on Unix always links.
+    if ((error as NodeJS.ErrnoException).code === 'EINVAL') linkTarget = layout.sky;
+  }
+  const envFromLink = linkTarget && linkTarget !== layout.sky ? dirname(dirname(linkTarget)) : null;
+  const envDir = envFromLink ?? (specName ? join(layout.toolDir, specName) : null);
+  const envPresent = envDir !== null && (await exists(envDir));
+
+  if (linkTarget === null && !envPresent) return { envDir, version: null, runnable: false, problem: null };
+  if (linkTarget === null) {
+    return { envDir, version: null, runnable: false, problem: `${layout.sky} is missing` };
+  }
+  if (!envPresent) {
+    return { envDir, version: null, runnable: false, problem: `${layout.sky} points to a missing environment` };
+  }
+  const name = (await receiptPackage(envDir!)) ?? specName;
+  const version = name ? await distVersion(envDir!, name) : null;
+  if (!(await exists(linkTarget))) {
+    return { envDir, version, runnable: false, problem: `${layout.sky} is a dangling link to ${linkTarget}` };
+  }
+  const problem = await interpreterProblem(linkTarget);
+  if (problem) return { envDir, version, runnable: false, problem: `sky cannot start: ${problem}` };
+  if (version === null) {
+    return { envDir, version, runnable: false, problem: `no ${name ?? 'SkyPilot'} METADATA in ${envDir}` };
+  }
+  return { envDir, version, runnable: true, problem: null };
+}

@@ -1,0 +1,17 @@
+import type { Installer } from '../../installer.ts';
+import { ExitError } from '../errors.ts';
+import type { CommandIO } from '../io.ts';
+import { ProgressView } from '../progress.ts';
+
+/** `install [--json]`: ensures SkyPilot with live progress; exit 1 on error. */
+export async function install(installer: Installer, io: CommandIO, opts: { json: boolean; signal?: AbortSignal }): Promise<void> {
+  const view = new ProgressView(io, ProgressView.modeFor(io, opts.json));
+  const unsubscribe = installer.subscribe(view.handle);
+  try {
+    const output = await installer.ensureSkypilot(opts.signal ? { signal: opts.signal } : {});
+    view.finish(output);
+    if (!output.ok) throw new ExitError(1);
+  } finally {
+    unsubscribe();
+  }
+}

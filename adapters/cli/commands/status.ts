@@ -1,0 +1,18 @@
+import type { InstallStatus } from '../../../machines/types.ts';
+import type { Installer } from '../../installer.ts';
+import type { CommandIO } from '../io.ts';
+
+export function formatStatus(status: InstallStatus): string {
+  const yes = (ok: boolean, version: string | null) => (ok ? `installed (${version ?? 'unknown version'})` : 'not installed');
+  return [
+    `CARAPACE_HOME  ${status.carapace_home}`,
+    `uv             ${yes(status.uv_installed, status.uv_version)}`,
+    `SkyPilot       ${yes(status.sky_installed, status.sky_version)}`,
+  ].join('\n') + '\n';
+}
+
+/** `status [--json]`: what is installed, read from disk; never installs anything. */
+export async function status(installer: Installer, io: CommandIO, opts: { json: boolean }): Promise<void> {
+  const current = await installer.getStatus();
+  io.stdout.write(opts.json ? JSON.stringify(current) + '\n' : formatStatus(current));
+}

@@ -1,0 +1,17 @@
+/**
+ * Expected failures end a command with a message already printed and an exit code
+ * (changesets' ExitError); anything else is a bug and prints its stack.
+ */
+export class ExitError extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+    this.name = 'ExitError';
+  }
+}
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}

@@ -1,0 +1,90 @@
+#!/usr/bin/env bun
+/**
+ * `carapace-sky`: declares the commands and maps failures to exit codes. Each command is a
+ * plain async function in commands/.
+ */
+import { toInstallErrorData } from '../../machines/errors.ts';
+import { createInstaller, installer as sharedInstaller } from '../installer.ts';
+import { settingsFromEnv } from '../settings.ts';
+import { parseArgs } from './args.ts';
+import { demo } from './commands/demo.ts';
+import { install } from './commands/install.ts';
+import { status } from './commands/status.ts';
+import { which } from './commands/which.ts';
+import { ExitError, UsageError } from './errors.ts';
+import { processIO, type CommandIO } from './io.ts';
+import { formatError } from './progress.ts';
+
+export const USAGE = `Usage: carapace-sky <command> [options]
+
+Commands:
+  status [--json]     what is installed under CARAPACE_HOME
+  install [--json]    install uv and SkyPilot if needed (progress on the terminal)
+  which               the sky that would run: the managed one, then PATH
+  demo [--json]       a full install from a local stand-in release into a temporary home
+
+Options:
+  --home DIR          CARAPACE_HOME (default ~/.carapace)
+  -h, --help          this help
+`;
+
+const VALUE_FLAGS = new Set(['home', 'host', 'port', 'format']);
+const BOOL_FLAGS = new Set(['json', 'help', 'all']);
+
+export async function main(argv: string[], io: CommandIO = processIO(), signal?: AbortSignal): Promise<number> {
+  try {
+    const { command, flags } = parseArgs(argv, VALUE_FLAGS, BOOL_FLAGS);
+    if (flags.help || command === null || command === 'help') {
+      io.stdout.write(USAGE);
+      return command === null && !flags.help ? 2 : 0;
+    }
+    const env = typeof flags.home === 'string' ? { ...io.env, CARAPACE_HOME: flags.home } : io.env;
+    const cmdIO = { ...io, env };
+    const json = flags.json === true;
+    const installer = () =>
+      env === process.env ? sharedInstaller() : createInstaller({ settings: () => settingsFromEnv(env) });
+    switch (command) {
+      case 'status':
+        await status(installer(), cmdIO, { json });
+        return 0;
+      case 'install':
+        await install(installer(), cmdIO, { json, ...(signal ? { signal } : {}) });
+        return 0;
+      case 'which':
+        await which(settingsFromEnv(env).home, cmdIO);
+        return 0;
+      case 'demo':
+        await demo(cmdIO, { json });
+        return 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof ExitError) return error.exitCode;
+    if (error instanceof UsageError) {
+      io.stderr.write(`carapace-sky: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    const data = toInstallErrorData(error, 'checking');
+    if (data.code === 'internal') {
+      io.stderr.write(`carapace-sky: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      return 70;
+    }
+    io.stderr.write(formatError(data));
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  const controller = new AbortController();
+  // Ctrl-C cancels the attempt cleanly (staging removed, uv's process group ended); a second one exits at once.
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (++interrupts > 1) process.exit(130);
+    controller.abort(new Error(`received ${sig}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const code = await main(process.argv.slice(2), processIO(), controller.signal);
+  process.exit(code);
+}

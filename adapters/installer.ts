@@ -1,0 +1,226 @@
+/**
+ * The one place the install machine runs. `createInstaller(deps)` builds an installer with
+ * its own state (tests use it); `installer()` is the process-wide one. Concurrent
+ * `ensureSkypilot()` calls join the running attempt; a finished attempt is never reused
+ * for a failure, so the next call after an error starts afresh.
+ */
+import { createActor, fromPromise, toPromise, type InspectionEvent, type Observer } from 'xstate';
+import { checkInstall } from '../actors/check.ts';
+import { downloadUv } from '../actors/download-uv.ts';
+import { installSkypilot } from '../actors/install-skypilot.ts';
+import { verifySky } from '../actors/verify.ts';
+import { InstallError, toInstallErrorData } from '../machines/errors.ts';
+import {
+  installMachine,
+  phaseOf,
+  type ActorInput,
+  type DownloadUvOutput,
+  type InstallDeps,
+  type InstallInput,
+  type InstallSkypilotInput,
+  type VerifyOutput,
+} from '../machines/install.ts';
+import type { InstallOutput, InstallPhase, InstallProgress, InstallSettings, InstallStatus } from '../machines/types.ts';
+import { settingsFromEnv } from './settings.ts';
+
+export type InstallerEvent =
+  | { type: 'install-progress'; attempt: number; progress: InstallProgress }
+  | { type: 'install-state'; attempt: number; from: InstallPhase | null; to: InstallPhase; time: string };
+
+export type InstallerListener = (event: InstallerEvent) => void;
+
+type Work<I, O> = (input: I, signal: AbortSignal) => Promise<O>;
+
+/** The side effects, replaceable one by one in tests. */
+export interface InstallerActors {
+  check: Work<InstallInput, Awaited<ReturnType<typeof checkInstall>>>;
+  downloadUv: Work<ActorInput, DownloadUvOutput>;
+  installSkypilot: Work<InstallSkypilotInput, void>;
+  verify: Work<ActorInput, VerifyOutput>;
+}
+
+export interface InstallerDeps {
+  /** Read at the start of every attempt, so a changed environment applies to the next one. */
+  settings?: InstallSettings | (() => InstallSettings);
+  fetch?: typeof fetch;
+  now?: () => number;
+  actors?: Partial<InstallerActors>;
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+}
+
+export interface EnsureOptions {
+  /** Stops waiting; the attempt itself is cancelled when no other caller still waits. */
+  signal?: AbortSignal;
+}
+
+export interface Installer {
+  ensureSkypilot(opts?: EnsureOptions): Promise<InstallOutput>;
+  subscribe(listener: InstallerListener): () => void;
+  getStatus(): Promise<InstallStatus>;
+  /** The phase of the running attempt, or null when none runs. */
+  phase(): InstallPhase | null;
+  cancel(reason?: string): void;
+  settings(): InstallSettings;
+}
+
+const DEFAULT_ACTORS: InstallerActors = {
+  check: (input, signal) => checkInstall(input.settings, signal),
+  downloadUv,
+  installSkypilot,
+  verify: verifySky,
+};
+
+interface Attempt {
+  id: number;
+  actor: ReturnType<typeof startActor>;
+  result: Promise<InstallOutput>;
+  waiters: number;
+}
+
+function startActor(input: InstallInput, work: InstallerActors, pending: Set<Promise<unknown>>, inspect: InstallerDeps['inspect']) {
+  // Every side effect is tracked so an attempt only reports its end once its cleanup
+  // (staging removed, process group gone) has finished, even after a cancel.
+  const track = <I, O>(run: Work<I, O>) =>
+    fromPromise<O, I>(({ input: actorInput, signal }) => {
+      const promise = run(actorInput, signal);
+      pending.add(promise);
+      promise.then(
+        () => pending.delete(promise),
+        () => pending.delete(promise),
+      );
+      return promise;
+    });
+  const machine = installMachine.provide({
+    actors: {
+      check: track(work.check),
+      downloadUv: track(work.downloadUv),
+      installSkypilot: track(work.installSkypilot),
+      verify: track(work.verify),
+    },
+  });
+  return createActor(machine, { input, ...(inspect ? { inspect } : {}) });
+}
+
+export function createInstaller(deps: InstallerDeps = {}): Installer {
+  const listeners = new Set<InstallerListener>();
+  const work: InstallerActors = { ...DEFAULT_ACTORS, ...deps.actors };
+  const installDeps: InstallDeps = { fetch: deps.fetch ?? fetch, now: deps.now ?? Date.now };
+  const readSettings = (): InstallSettings =>
+    typeof deps.settings === 'function' ? deps.settings() : (deps.settings ?? settingsFromEnv());
+  let attempts = 0;
+  let running: Attempt | null = null;
+
+  const publish = (event: InstallerEvent) => {
+    for (const listener of listeners) {
+      try {
+        listener(event);
+      } catch {
+        // One broken listener must not stop the others or the install.
+      }
+    }
+  };
+
+  function begin(): Attempt {
+    const id = ++attempts;
+    const pending = new Set<Promise<unknown>>();
+    let settings: InstallSettings;
+    try {
+      settings = readSettings();
+    } catch (error) {
+      const result = Promise.resolve<InstallOutput>({ ok: false, error: toInstallErrorData(error, 'checking') });
+      return { id, actor: null as never, result, waiters: 0 };
+    }
+    const actor = startActor({ settings, deps: installDeps }, work, pending, deps.inspect);
+    let last: InstallPhase | null = null;
+    let queued: InstallProgress[] = [];
+    // Emitted progress arrives inside a transition, before the snapshot that announces the
+    // new state; hold it until then so listeners see each state before its progress.
+    actor.on('progress', ({ progress }) => queued.push(progress));
+    actor.subscribe({
+      next: (snapshot) => {
+        const to = phaseOf(snapshot);
+        if (to !== last) {
+          publish({ type: 'install-state', attempt: id, from: last, to, time: new Date().toISOString() });
+          last = to;
+        }
+        const flush = queued;
+        queued = [];
+        for (const progress of flush) publish({ type: 'install-progress', attempt: id, progress });
+      },
+      error: () => {},
+    });
+    const result = (async (): Promise<InstallOutput> => {
+      let output: InstallOutput;
+      try {
+        output = await toPromise(actor);
+      } catch (error) {
+        output = { ok: false, error: toInstallErrorData(error, last ?? 'checking') };
+      }
+      await Promise.allSettled([...pending]);
+      return output;
+    })();
+    actor.start();
+    return { id, actor, result, waiters: 0 };
+  }
+
+  function cancel(reason?: string) {
+    running?.actor?.send({ type: 'install.cancel', ...(reason ? { reason } : {}) });
+  }
+
+  async function ensureSkypilot(opts: EnsureOptions = {}): Promise<InstallOutput> {
+    if (opts.signal?.aborted) return cancelledOutput(running?.actor ? phaseOf(running.actor.getSnapshot()) : 'checking');
+    if (!running) {
+      const attempt = begin();
+      running = attempt;
+      void attempt.result.finally(() => {
+        if (running === attempt) running = null;
+      });
+    }
+    const attempt = running;
+    attempt.waiters++;
+    if (!opts.signal) return attempt.result.finally(() => attempt.waiters--);
+    const signal = opts.signal;
+    return new Promise<InstallOutput>((resolve) => {
+      const onAbort = () => {
+        attempt.waiters--;
+        if (attempt.waiters === 0 && running === attempt) cancel('the caller stopped waiting');
+        resolve(cancelledOutput(phaseOf(attempt.actor.getSnapshot())));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      void attempt.result.then((output) => {
+        if (signal.aborted) return;
+        signal.removeEventListener('abort', onAbort);
+        attempt.waiters--;
+        resolve(output);
+      });
+    });
+  }
+
+  function cancelledOutput(phase: InstallPhase): InstallOutput {
+    return { ok: false, error: toInstallErrorData(new InstallError('cancelled', 'the caller stopped waiting'), phase) };
+  }
+
+  return {
+    ensureSkypilot,
+    cancel,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async getStatus() {
+      return (await work.check({ settings: readSettings(), deps: installDeps }, new AbortController().signal)).status;
+    },
+    phase() {
+      return running?.actor ? phaseOf(running.actor.getSnapshot()) : null;
+    },
+    settings: readSettings,
+  };
+}
+
+let instance: Installer | null = null;
+
+/** The process-wide installer: one interpreter per process, created on first use. */
+export function installer(): Installer {
+  instance ??= createInstaller();
+  return instance;
+}

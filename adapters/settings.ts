@@ -1,0 +1,96 @@
+/**
+ * Settings from the environment (and CLI flags that mirror it), validated once so a typo
+ * fails before any download with a message that names the variable.
+ */
+import { homedir } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { InstallError } from '../machines/errors.ts';
+import type { InstallSettings } from '../machines/types.ts';
+
+export const DEFAULT_UV_VERSION = '0.10.2';
+export const DEFAULT_SKYPILOT_SPEC = 'skypilot-nightly[aws]';
+export const DEFAULT_PYTHON = '3.12';
+
+const GITHUB_BASE = 'https://github.com/astral-sh/uv/releases/download';
+const ASTRAL_BASE = 'https://releases.astral.sh/github/uv/releases/download';
+/** First release astral mirrors itself (astral-sh/setup-uv prefers it to avoid GitHub rate limits). */
+const ASTRAL_MIRROR_SINCE = [0, 10, 7];
+
+type Env = Record<string, string | undefined>;
+
+function invalid(variable: string, value: string, expected: string): InstallError {
+  return new InstallError('invalid_config', `${variable}=${JSON.stringify(value)} is not valid: expected ${expected}`);
+}
+
+function versionParts(version: string): number[] {
+  return version.split('.').map((p) => Number.parseInt(p, 10));
+}
+
+function atLeast(version: string, min: number[]): boolean {
+  const parts = versionParts(version);
+  for (let i = 0; i < min.length; i++) {
+    const d = (parts[i] ?? 0) - (min[i] ?? 0);
+    if (d !== 0) return d > 0;
+  }
+  return true;
+}
+
+export function defaultDownloadBases(version: string): string[] {
+  return atLeast(version, ASTRAL_MIRROR_SINCE) ? [ASTRAL_BASE, GITHUB_BASE] : [GITHUB_BASE];
+}
+
+function number(env: Env, variable: string, fallback: number, scale = 1): number {
+  const raw = env[variable];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw invalid(variable, raw, 'a non-negative number');
+  return value * scale;
+}
+
+export function resolveHome(env: Env): string {
+  const raw = env.CARAPACE_HOME;
+  if (raw === undefined || raw === '') return resolve(homedir(), '.carapace');
+  if (raw.startsWith('~/')) return resolve(homedir(), raw.slice(2));
+  if (!isAbsolute(raw)) return resolve(raw);
+  return raw;
+}
+
+/** Builds settings from an environment; every CARAPACE_* variable is read here and only here. */
+export function settingsFromEnv(env: Env = process.env): InstallSettings {
+  const uvVersion = env.CARAPACE_UV_VERSION || DEFAULT_UV_VERSION;
+  if (!/^\d+\.\d+\.\d+([.-]?[A-Za-z0-9.]+)?$/.test(uvVersion)) {
+    throw invalid('CARAPACE_UV_VERSION', uvVersion, 'a uv release such as 0.10.2 (no leading v)');
+  }
+  const bases = (env.CARAPACE_UV_DOWNLOAD_BASE ?? '')
+    .split(',')
+    .map((b) => b.trim().replace(/\/+$/, ''))
+    .filter(Boolean);
+  for (const base of bases) {
+    if (!/^https?:\/\//.test(base) && !base.startsWith('file://')) {
+      throw invalid('CARAPACE_UV_DOWNLOAD_BASE', base, 'http(s):// or file:// URLs, comma-separated');
+    }
+  }
+  const sha = env.CARAPACE_UV_SHA256?.trim().toLowerCase() || null;
+  if (sha !== null && !/^[0-9a-f]{64}$/.test(sha)) {
+    throw invalid('CARAPACE_UV_SHA256', sha, '64 hexadecimal characters');
+  }
+  const python = env.CARAPACE_PYTHON || DEFAULT_PYTHON;
+  if (!/^3\.\d+(\.\d+)?$/.test(python)) throw invalid('CARAPACE_PYTHON', python, 'a Python version such as 3.12');
+  const spec = env.CARAPACE_SKYPILOT_SPEC?.trim() || DEFAULT_SKYPILOT_SPEC;
+  if (spec.startsWith('-')) throw invalid('CARAPACE_SKYPILOT_SPEC', spec, 'a requirement, not an option');
+
+  return {
+    home: resolveHome(env),
+    uv_version: uvVersion,
+    download_bases: bases.length > 0 ? bases : defaultDownloadBases(uvVersion),
+    uv_sha256: sha,
+    skypilot_spec: spec,
+    python,
+    download_retries: Math.floor(number(env, 'CARAPACE_DOWNLOAD_RETRIES', 3)),
+    connect_timeout_ms: number(env, 'CARAPACE_CONNECT_TIMEOUT', 30_000, 1000),
+    stall_timeout_ms: number(env, 'CARAPACE_STALL_TIMEOUT', 30_000, 1000),
+    install_timeout_ms: number(env, 'CARAPACE_INSTALL_TIMEOUT', 20 * 60_000, 1000),
+    verify_timeout_ms: number(env, 'CARAPACE_VERIFY_TIMEOUT', 120_000, 1000),
+    env: { ...env },
+  };
+}

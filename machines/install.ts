@@ -1,0 +1,238 @@
+/**
+ * The install statechart: checking → downloading_uv → installing_skypilot → verifying →
+ * complete, any phase → error. Pure: it maps names to actor logic that `createInstaller`
+ * provides, so nothing here touches the disk or the network. Nothing goes back; a new
+ * attempt is a new actor.
+ */
+import { assign, emit, fromPromise, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
+import { InstallError, toInstallErrorData } from './errors.ts';
+import type {
+  CheckResult,
+  InstallErrorData,
+  InstallOutput,
+  InstallPhase,
+  InstallProgress,
+  InstallSettings,
+  InstallStatus,
+  WorkPhase,
+} from './types.ts';
+
+/** What actors may report while they work; the machine stamps the phase. */
+export type ProgressReport = Omit<InstallProgress, 'phase'>;
+export type Report = (progress: ProgressReport) => void;
+
+/** Capabilities the actors use instead of globals, so tests can replace them. */
+export interface InstallDeps {
+  fetch: typeof fetch;
+  now: () => number;
+}
+
+export interface InstallInput {
+  settings: InstallSettings;
+  deps: InstallDeps;
+}
+
+export interface InstallContext extends InstallInput {
+  check: CheckResult | null;
+  uv_path: string | null;
+  status: InstallStatus | null;
+  sky_path: string | null;
+  progress: InstallProgress | null;
+  error: InstallErrorData | null;
+}
+
+export type InstallEvent =
+  | { type: 'install.progress'; progress: InstallProgress }
+  | { type: 'install.cancel'; reason?: string };
+
+export type InstallEmitted = { type: 'progress'; progress: InstallProgress };
+
+export interface ActorInput extends InstallInput {
+  report: Report;
+}
+export interface DownloadUvOutput {
+  uv_path: string;
+  uv_version: string;
+}
+export interface InstallSkypilotInput extends ActorInput {
+  uv_path: string;
+  /** Replace whatever is there: a broken environment or a stray `sky` link. */
+  force: boolean;
+}
+export interface VerifyOutput {
+  sky_path: string;
+  sky_version: string;
+}
+
+function notProvided(name: string): never {
+  throw new InstallError('internal', `actor "${name}" was not provided to the install machine`);
+}
+
+function reporterFor(self: { send: (event: InstallEvent) => void }, phase: WorkPhase): Report {
+  return (progress) => self.send({ type: 'install.progress', progress: { ...progress, phase } });
+}
+
+const MESSAGES: Record<WorkPhase, string> = {
+  checking: 'Checking for SkyPilot',
+  downloading_uv: 'Downloading uv',
+  installing_skypilot: 'Installing SkyPilot with uv',
+  verifying: 'Verifying sky --version',
+};
+
+export const installMachine = setup({
+  types: {
+    context: {} as InstallContext,
+    events: {} as InstallEvent,
+    input: {} as InstallInput,
+    output: {} as InstallOutput,
+    emitted: {} as InstallEmitted,
+  },
+  actors: {
+    check: fromPromise<CheckResult, InstallInput>(async () => notProvided('check')),
+    downloadUv: fromPromise<DownloadUvOutput, ActorInput>(async () => notProvided('downloadUv')),
+    installSkypilot: fromPromise<void, InstallSkypilotInput>(async () => notProvided('installSkypilot')),
+    verify: fromPromise<VerifyOutput, ActorInput>(async () => notProvided('verify')),
+  },
+  guards: {
+    skyReady: ({ event }) => (event as unknown as { output: CheckResult }).output.status.sky_installed,
+    hasUv: ({ event }) => (event as unknown as { output: CheckResult }).output.status.uv_installed,
+  },
+  actions: {
+    recordProgress: assign({
+      progress: ({ event }) => (event.type === 'install.progress' ? event.progress : null),
+    }),
+    enterPhase: assign({
+      progress: (_, params: { phase: WorkPhase }) => ({ phase: params.phase, message: MESSAGES[params.phase], percent: null }),
+    }),
+    emitProgress: emit(({ context }) => ({ type: 'progress' as const, progress: context.progress! })),
+    recordCheck: assign(({ event }) => {
+      const check = (event as unknown as { output: CheckResult }).output;
+      return { check, status: check.status, uv_path: check.uv_path, sky_path: check.sky_path };
+    }),
+    recordUv: assign(({ context, event }) => {
+      const out = (event as unknown as { output: DownloadUvOutput }).output;
+      return {
+        uv_path: out.uv_path,
+        status: { ...context.status!, uv_installed: true, uv_version: out.uv_version },
+      };
+    }),
+    recordSky: assign(({ context, event }) => {
+      const out = (event as unknown as { output: VerifyOutput }).output;
+      return {
+        sky_path: out.sky_path,
+        status: { ...context.status!, sky_installed: true, sky_version: out.sky_version },
+      };
+    }),
+    recordError: assign({
+      error: ({ event }, params: { phase: WorkPhase }) =>
+        toInstallErrorData((event as unknown as { error: unknown }).error, params.phase),
+    }),
+    recordCancel: assign({
+      error: ({ context, event }) => {
+        const reason = event.type === 'install.cancel' && event.reason ? event.reason : 'the install was cancelled';
+        return toInstallErrorData(new InstallError('cancelled', reason), context.progress?.phase ?? 'checking');
+      },
+    }),
+  },
+}).createMachine({
+  id: 'install',
+  description: 'Makes SkyPilot available under CARAPACE_HOME, installing uv first when needed.',
+  context: ({ input }) => ({
+    ...input,
+    check: null,
+    uv_path: null,
+    status: null,
+    sky_path: null,
+    progress: null,
+    error: null,
+  }),
+  initial: 'checking',
+  on: {
+    'install.progress': { actions: ['recordProgress', 'emitProgress'] },
+    'install.cancel': { target: '.error', actions: 'recordCancel' },
+  },
+  states: {
+    checking: {
+      description: 'Reads the managed uv and the SkyPilot tool environment from disk.',
+      entry: [{ type: 'enterPhase', params: { phase: 'checking' } }, 'emitProgress'],
+      invoke: {
+        id: 'check',
+        src: 'check',
+        input: ({ context }) => ({ settings: context.settings, deps: context.deps }),
+        onDone: [
+          { guard: 'skyReady', target: 'complete', actions: 'recordCheck' },
+          { guard: 'hasUv', target: 'installing_skypilot', actions: 'recordCheck' },
+          { target: 'downloading_uv', actions: 'recordCheck' },
+        ],
+        onError: { target: 'error', actions: { type: 'recordError', params: { phase: 'checking' } } },
+      },
+    },
+    downloading_uv: {
+      description: 'Downloads the pinned uv release, checks its sha256 and moves it into uv/bin.',
+      entry: [{ type: 'enterPhase', params: { phase: 'downloading_uv' } }, 'emitProgress'],
+      invoke: {
+        id: 'downloadUv',
+        src: 'downloadUv',
+        input: ({ context, self }) => ({
+          settings: context.settings,
+          deps: context.deps,
+          report: reporterFor(self, 'downloading_uv'),
+        }),
+        onDone: { target: 'installing_skypilot', actions: 'recordUv' },
+        onError: { target: 'error', actions: { type: 'recordError', params: { phase: 'downloading_uv' } } },
+      },
+    },
+    installing_skypilot: {
+      description: 'Runs `uv tool install --with pip <spec>` into the managed tool folders.',
+      entry: [{ type: 'enterPhase', params: { phase: 'installing_skypilot' } }, 'emitProgress'],
+      invoke: {
+        id: 'installSkypilot',
+        src: 'installSkypilot',
+        input: ({ context, self }) => ({
+          settings: context.settings,
+          deps: context.deps,
+          report: reporterFor(self, 'installing_skypilot'),
+          uv_path: context.uv_path!,
+          force: context.check?.sky_problem != null,
+        }),
+        onDone: { target: 'verifying' },
+        onError: { target: 'error', actions: { type: 'recordError', params: { phase: 'installing_skypilot' } } },
+      },
+    },
+    verifying: {
+      description: 'Runs the installed `sky --version` and reads its version.',
+      entry: [{ type: 'enterPhase', params: { phase: 'verifying' } }, 'emitProgress'],
+      invoke: {
+        id: 'verify',
+        src: 'verify',
+        input: ({ context, self }) => ({
+          settings: context.settings,
+          deps: context.deps,
+          report: reporterFor(self, 'verifying'),
+        }),
+        onDone: { target: 'complete', actions: 'recordSky' },
+        onError: { target: 'error', actions: { type: 'recordError', params: { phase: 'verifying' } } },
+      },
+    },
+    complete: {
+      description: 'SkyPilot answers; `sky_path` is the managed sky.',
+      type: 'final',
+    },
+    error: {
+      description: 'The attempt failed; `error` says why and what to do. The next request starts afresh.',
+      type: 'final',
+    },
+  },
+  output: ({ context }): InstallOutput =>
+    context.error
+      ? { ok: false, error: context.error }
+      : { ok: true, sky_path: context.sky_path!, status: context.status! },
+});
+
+export type InstallActor = ActorRefFrom<typeof installMachine>;
+export type InstallSnapshot = SnapshotFrom<typeof installMachine>;
+
+/** The phase a snapshot is in, as the data model names it. */
+export function phaseOf(snapshot: InstallSnapshot): InstallPhase {
+  return snapshot.value as InstallPhase;
+}

@@ -1,0 +1,94 @@
+/**
+ * The data model shared by the machine, the actors and every adapter. Field names are
+ * snake_case because they go on the wire unchanged (JSON output, HTTP, SSE).
+ */
+
+export const INSTALL_PHASES = [
+  'checking',
+  'downloading_uv',
+  'installing_skypilot',
+  'verifying',
+  'complete',
+  'error',
+] as const;
+export type InstallPhase = (typeof INSTALL_PHASES)[number];
+
+/** Phases that do work; `complete` and `error` are where attempts end. */
+export type WorkPhase = Exclude<InstallPhase, 'complete' | 'error'>;
+
+export interface InstallProgress {
+  phase: InstallPhase;
+  message: string;
+  /** A number only in `downloading_uv` when the archive size is known, else null. */
+  percent: number | null;
+  bytes_done?: number;
+  bytes_total?: number | null;
+  bytes_per_second?: number;
+  eta_seconds?: number | null;
+}
+
+export interface InstallStatus {
+  uv_installed: boolean;
+  uv_version: string | null;
+  sky_installed: boolean;
+  sky_version: string | null;
+  carapace_home: string;
+}
+
+/** What `checking` learns besides the public status: paths and why sky is not usable. */
+export interface CheckResult {
+  status: InstallStatus;
+  uv_path: string | null;
+  sky_path: string | null;
+  /** Set when a tool environment exists but cannot run, so the install must replace it. */
+  sky_problem: string | null;
+}
+
+export interface InstallSettings {
+  /** Absolute CARAPACE_HOME. */
+  home: string;
+  uv_version: string;
+  /** Download bases, tried in order; the archive is `<base>/<version>/uv-<triple>.tar.gz`. */
+  download_bases: string[];
+  /** An explicit digest for the archive; beats the built-in table and the sidecar. */
+  uv_sha256: string | null;
+  skypilot_spec: string;
+  python: string;
+  download_retries: number;
+  connect_timeout_ms: number;
+  stall_timeout_ms: number;
+  install_timeout_ms: number;
+  verify_timeout_ms: number;
+  /** Environment handed to uv and used for proxy and CA settings. */
+  env: Record<string, string | undefined>;
+}
+
+export type InstallErrorCode =
+  | 'unsupported_platform'
+  | 'network'
+  | 'http_status'
+  | 'checksum_mismatch'
+  | 'checksum_unavailable'
+  | 'size_mismatch'
+  | 'archive_invalid'
+  | 'disk_full'
+  | 'permission_denied'
+  | 'uv_install_failed'
+  | 'verify_failed'
+  | 'timeout'
+  | 'cancelled'
+  | 'locked'
+  | 'invalid_config'
+  | 'internal';
+
+export interface InstallErrorData {
+  code: InstallErrorCode;
+  phase: InstallPhase;
+  message: string;
+  hint: string;
+  detail: string | null;
+}
+
+export type InstallOutput =
+  | { ok: true; sky_path: string; status: InstallStatus }
+  | { ok: false; error: InstallErrorData };

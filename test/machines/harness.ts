@@ -1,0 +1,100 @@
+/**
+ * A real interpreter of the install machine whose four actors are promises the test
+ * settles by hand, so a test decides what each side effect returns and when.
+ */
+import { createActor, fromPromise } from 'xstate';
+import { installMachine, type InstallInput } from '../../machines/install.ts';
+import type { CheckResult, InstallSettings, InstallStatus } from '../../machines/types.ts';
+
+export const SRCS = ['check', 'downloadUv', 'installSkypilot', 'verify'] as const;
+export type Src = (typeof SRCS)[number];
+
+interface Deferred {
+  input: unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  signal: AbortSignal;
+}
+
+export const SETTINGS: InstallSettings = {
+  home: '/nonexistent/carapace',
+  uv_version: '0.10.2',
+  download_bases: ['http://127.0.0.1:9/uv'],
+  uv_sha256: null,
+  skypilot_spec: 'skypilot-nightly[aws]',
+  python: '3.12',
+  download_retries: 3,
+  connect_timeout_ms: 1000,
+  stall_timeout_ms: 1000,
+  install_timeout_ms: 1000,
+  verify_timeout_ms: 1000,
+  env: {},
+};
+
+export function status(over: Partial<InstallStatus> = {}): InstallStatus {
+  return {
+    uv_installed: false,
+    uv_version: null,
+    sky_installed: false,
+    sky_version: null,
+    carapace_home: SETTINGS.home,
+    ...over,
+  };
+}
+
+export const CHECKS = {
+  ready: {
+    status: status({ uv_installed: true, uv_version: '0.10.2', sky_installed: true, sky_version: '1.0.0.dev1' }),
+    uv_path: '/h/uv/bin/uv',
+    sky_path: '/h/tools/bin/sky',
+    sky_problem: null,
+  },
+  uvOnly: {
+    status: status({ uv_installed: true, uv_version: '0.10.2' }),
+    uv_path: '/h/uv/bin/uv',
+    sky_path: null,
+    sky_problem: null,
+  },
+  broken: {
+    status: status({ uv_installed: true, uv_version: '0.10.2' }),
+    uv_path: '/h/uv/bin/uv',
+    sky_path: null,
+    sky_problem: 'sky cannot start: its interpreter is missing',
+  },
+  nothing: { status: status(), uv_path: null, sky_path: null, sky_problem: null },
+} satisfies Record<string, CheckResult>;
+
+export function startControlled(input: InstallInput = { settings: SETTINGS, deps: { fetch, now: Date.now } }) {
+  const pending = new Map<Src, Deferred>();
+  const waiters = new Map<Src, Array<(d: Deferred) => void>>();
+  const controlled = (src: Src) =>
+    fromPromise<any, any>(
+      ({ input: actorInput, signal }) =>
+        new Promise((resolve, reject) => {
+          const deferred = { input: actorInput, resolve, reject, signal };
+          pending.set(src, deferred);
+          for (const w of waiters.get(src) ?? []) w(deferred);
+          waiters.delete(src);
+        }),
+    );
+  const machine = installMachine.provide({
+    actors: Object.fromEntries(SRCS.map((src) => [src, controlled(src)])) as never,
+  });
+  const actor = createActor(machine, { input });
+  const emitted: unknown[] = [];
+  actor.on('progress', (e) => emitted.push(e.progress));
+  actor.start();
+
+  /** The running invocation of `src`, once the machine has started it. */
+  function invoked(src: Src): Promise<Deferred> {
+    const d = pending.get(src);
+    if (d) return Promise.resolve(d);
+    return new Promise((resolve) => waiters.set(src, [...(waiters.get(src) ?? []), resolve]));
+  }
+  return { actor, invoked, emitted, pending };
+}
+
+/** Lets settled promises reach the machine. */
+export function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}

@@ -1,0 +1,100 @@
+import { describe, expect, test } from 'bun:test';
+import { waitFor } from 'xstate';
+import { InstallError } from '../../machines/errors.ts';
+import { CHECKS, settle, startControlled } from './harness.ts';
+
+describe('install machine', () => {
+  test('a fresh machine goes checking → downloading_uv → installing_skypilot → verifying → complete', async () => {
+    const { actor, invoked } = startControlled();
+    const seen: string[] = [actor.getSnapshot().value as string];
+    actor.subscribe((s) => seen.at(-1) !== s.value && seen.push(s.value as string));
+    (await invoked('check')).resolve(CHECKS.nothing);
+    (await invoked('downloadUv')).resolve({ uv_path: '/h/uv/bin/uv', uv_version: '0.10.2' });
+    const install = await invoked('installSkypilot');
+    expect(install.input).toMatchObject({ uv_path: '/h/uv/bin/uv', force: false });
+    install.resolve(undefined);
+    (await invoked('verify')).resolve({ sky_path: '/h/tools/bin/sky', sky_version: '1.0.0.dev20260214' });
+    const done = await waitFor(actor, (s) => s.status === 'done');
+    expect(seen).toEqual(['checking', 'downloading_uv', 'installing_skypilot', 'verifying', 'complete']);
+    expect(done.output).toEqual({
+      ok: true,
+      sky_path: '/h/tools/bin/sky',
+      status: {
+        uv_installed: true,
+        uv_version: '0.10.2',
+        sky_installed: true,
+        sky_version: '1.0.0.dev20260214',
+        carapace_home: '/nonexistent/carapace',
+      },
+    });
+  });
+
+  test('an installed SkyPilot completes from checking without any other actor', async () => {
+    const { actor, invoked, pending } = startControlled();
+    (await invoked('check')).resolve(CHECKS.ready);
+    const done = await waitFor(actor, (s) => s.status === 'done');
+    expect(done.value).toBe('complete');
+    expect([...pending.keys()]).toEqual(['check']);
+    expect(done.output).toMatchObject({ ok: true, sky_path: '/h/tools/bin/sky' });
+  });
+
+  test('a broken tool environment is reinstalled with force', async () => {
+    const { invoked } = startControlled();
+    (await invoked('check')).resolve(CHECKS.broken);
+    expect((await invoked('installSkypilot')).input).toMatchObject({ force: true, uv_path: '/h/uv/bin/uv' });
+  });
+
+  test('an actor failure ends in error with the phase it happened in and a hint', async () => {
+    const { actor, invoked } = startControlled();
+    (await invoked('check')).resolve(CHECKS.uvOnly);
+    (await invoked('installSkypilot')).reject(new InstallError('uv_install_failed', 'uv exited with 1', { detail: 'x' }));
+    const done = await waitFor(actor, (s) => s.status === 'done');
+    expect(done.value).toBe('error');
+    expect(done.output).toEqual({
+      ok: false,
+      error: {
+        code: 'uv_install_failed',
+        phase: 'installing_skypilot',
+        message: 'uv exited with 1',
+        hint: expect.stringContaining('uv could not install SkyPilot'),
+        detail: 'x',
+      },
+    });
+  });
+
+  test('an unknown error is normalised once, with a code from its errno', async () => {
+    const { actor, invoked } = startControlled();
+    const enospc = Object.assign(new Error('no space left on device'), { code: 'ENOSPC', path: '/h/staging/x' });
+    (await invoked('check')).resolve(CHECKS.nothing);
+    (await invoked('downloadUv')).reject(enospc);
+    const done = await waitFor(actor, (s) => s.status === 'done');
+    expect(done.output).toMatchObject({
+      ok: false,
+      error: { code: 'disk_full', phase: 'downloading_uv', message: 'no space left on device (/h/staging/x)' },
+    });
+  });
+
+  test('install.cancel ends the attempt as cancelled and aborts the running actor', async () => {
+    const { actor, invoked } = startControlled();
+    (await invoked('check')).resolve(CHECKS.nothing);
+    const download = await invoked('downloadUv');
+    actor.send({ type: 'install.cancel' });
+    const done = await waitFor(actor, (s) => s.status === 'done');
+    expect(download.signal.aborted).toBe(true);
+    expect(done.output).toMatchObject({ ok: false, error: { code: 'cancelled', phase: 'downloading_uv' } });
+  });
+
+  test('actors report progress with the phase stamped by the machine, after each phase announcement', async () => {
+    const { invoked, emitted, actor } = startControlled();
+    (await invoked('check')).resolve(CHECKS.nothing);
+    const download = await invoked('downloadUv');
+    (download.input as { report: (p: object) => void }).report({ message: 'Downloading uv 0.10.2', percent: 50 });
+    await settle();
+    expect(actor.getSnapshot().context.progress).toEqual({ phase: 'downloading_uv', message: 'Downloading uv 0.10.2', percent: 50 });
+    expect(emitted).toEqual([
+      { phase: 'checking', message: 'Checking for SkyPilot', percent: null },
+      { phase: 'downloading_uv', message: 'Downloading uv', percent: null },
+      { phase: 'downloading_uv', message: 'Downloading uv 0.10.2', percent: 50 },
+    ]);
+  });
+});

@@ -4,16 +4,36 @@
  * plain async function in commands/.
  */
 import { toInstallErrorData } from '../../machines/errors.ts';
-import { createInstaller, installer as sharedInstaller } from '../installer.ts';
+import type { Installer } from '../installer.ts';
 import { settingsFromEnv } from '../settings.ts';
 import { parseArgs } from './args.ts';
-import { demo } from './commands/demo.ts';
-import { install } from './commands/install.ts';
-import { status } from './commands/status.ts';
-import { which } from './commands/which.ts';
 import { ExitError, UsageError } from './errors.ts';
 import { processIO, type CommandIO } from './io.ts';
 import { formatError } from './progress.ts';
+
+/** What a command gets; each command module is imported only when it runs (start-up time). */
+export interface CommandContext {
+  io: CommandIO;
+  flags: Record<string, string | true>;
+  rest: string[];
+  json: boolean;
+  signal: AbortSignal | undefined;
+  installer: () => Promise<Installer>;
+}
+
+type Command = (ctx: CommandContext) => Promise<void>;
+
+/** The command table: one line each. */
+const COMMANDS: Record<string, Command> = {
+  status: async (c) => (await import('./commands/status.ts')).status(await c.installer(), c.io, { json: c.json }),
+  install: async (c) =>
+    (await import('./commands/install.ts')).install(await c.installer(), c.io, {
+      json: c.json,
+      ...(c.signal ? { signal: c.signal } : {}),
+    }),
+  which: async (c) => (await import('./commands/which.ts')).which(settingsFromEnv(c.io.env).home, c.io),
+  demo: async (c) => (await import('./commands/demo.ts')).demo(c.io, { json: c.json }),
+};
 
 export const USAGE = `Usage: carapace-sky <command> [options]
 
@@ -33,32 +53,26 @@ const BOOL_FLAGS = new Set(['json', 'help', 'all']);
 
 export async function main(argv: string[], io: CommandIO = processIO(), signal?: AbortSignal): Promise<number> {
   try {
-    const { command, flags } = parseArgs(argv, VALUE_FLAGS, BOOL_FLAGS);
+    const { command, flags, rest } = parseArgs(argv, VALUE_FLAGS, BOOL_FLAGS);
     if (flags.help || command === null || command === 'help') {
       io.stdout.write(USAGE);
       return command === null && !flags.help ? 2 : 0;
     }
     const env = typeof flags.home === 'string' ? { ...io.env, CARAPACE_HOME: flags.home } : io.env;
-    const cmdIO = { ...io, env };
-    const json = flags.json === true;
-    const installer = () =>
-      env === process.env ? sharedInstaller() : createInstaller({ settings: () => settingsFromEnv(env) });
-    switch (command) {
-      case 'status':
-        await status(installer(), cmdIO, { json });
-        return 0;
-      case 'install':
-        await install(installer(), cmdIO, { json, ...(signal ? { signal } : {}) });
-        return 0;
-      case 'which':
-        await which(settingsFromEnv(env).home, cmdIO);
-        return 0;
-      case 'demo':
-        await demo(cmdIO, { json });
-        return 0;
-      default:
-        throw new UsageError(`unknown command "${command}"`);
-    }
+    const run = COMMANDS[command];
+    if (!run) throw new UsageError(`unknown command "${command}"`);
+    await run({
+      io: { ...io, env },
+      flags,
+      rest,
+      json: flags.json === true,
+      signal,
+      installer: async () => {
+        const { createInstaller, installer } = await import('../installer.ts');
+        return env === process.env ? installer() : createInstaller({ settings: () => settingsFromEnv(env) });
+      },
+    });
+    return 0;
   } catch (error) {
     if (error instanceof ExitError) return error.exitCode;
     if (error instanceof UsageError) {

@@ -183,8 +183,9 @@ export function createInstaller(deps: InstallerDeps = {}): Installer {
     return new Promise<InstallOutput>((resolve) => {
       const onAbort = () => {
         attempt.waiters--;
+        const phase = phaseOf(attempt.actor.getSnapshot());
         if (attempt.waiters === 0 && running === attempt) cancel('the caller stopped waiting');
-        resolve(cancelledOutput(phaseOf(attempt.actor.getSnapshot())));
+        resolve(cancelledOutput(phase));
       };
       signal.addEventListener('abort', onAbort, { once: true });
       void attempt.result.then((output) => {

@@ -33,6 +33,7 @@ const COMMANDS: Record<string, Command> = {
     }),
   which: async (c) => (await import('./commands/which.ts')).which(settingsFromEnv(c.io.env).home, c.io),
   demo: async (c) => (await import('./commands/demo.ts')).demo(c.io, { json: c.json }),
+  graph: async (c) => (await import('./commands/graph.ts')).graph(c.io, { format: c.flags.format }),
 };
 
 export const USAGE = `Usage: carapace-sky <command> [options]
@@ -42,6 +43,7 @@ Commands:
   install [--json]    install uv and SkyPilot if needed (progress on the terminal)
   which               the sky that would run: the managed one, then PATH
   demo [--json]       a full install from a local stand-in release into a temporary home
+  graph [--format F]  the install statechart from the machine: mermaid (default), dot or json
 
 Options:
   --home DIR          CARAPACE_HOME (default ~/.carapace)

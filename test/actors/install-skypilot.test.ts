@@ -1,0 +1,65 @@
+import { describe, expect, test } from 'bun:test';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { installSkypilot, uvInstallArgs } from '../../actors/install-skypilot.ts';
+import type { ProgressReport } from '../../machines/install.ts';
+import { homeWithUv } from './standin.ts';
+
+const deps = { fetch, now: Date.now };
+
+describe('install SkyPilot actor', () => {
+  test('runs uv tool install --python --with pip <spec> and adds --force only for repairs', async () => {
+    const { settings } = await homeWithUv();
+    expect(uvInstallArgs({ settings, force: false })).toEqual(['tool', 'install', '--python', '3.12', '--with', 'pip', 'skypilot-nightly[aws]']);
+    expect(uvInstallArgs({ settings, force: true })).toContain('--force');
+  });
+
+  test('installs into the managed tool folders and turns each stderr line into progress', async () => {
+    const { settings, layout } = await homeWithUv({ STANDIN_UV_LOG: '/dev/null' });
+    const reports: ProgressReport[] = [];
+    await installSkypilot(
+      { settings, deps, uv_path: layout.uv, force: false, report: (p) => reports.push(p) },
+      new AbortController().signal,
+    );
+    const receipt = await readFile(join(layout.toolDir, 'skypilot-nightly', 'uv-receipt.toml'), 'utf8');
+    expect(receipt).toContain(`install-path = "${layout.toolBinDir}/sky"`);
+    expect(receipt).toContain('python = "3.12"');
+    const messages = reports.map((r) => r.message);
+    expect(messages).toContain('Installed 1 executable: sky');
+    expect(messages.some((m) => /^Resolved \d+ packages/.test(m))).toBe(true);
+    expect(reports.every((r) => r.percent === null)).toBe(true);
+  });
+
+  test('a failing uv is uv_install_failed with the end of its stderr as detail', async () => {
+    const { settings, layout } = await homeWithUv({ CARAPACE_SKYPILOT_SPEC: 'no-such-package' });
+    const error = await installSkypilot(
+      { settings, deps, uv_path: layout.uv, force: false, report: () => {} },
+      new AbortController().signal,
+    ).catch((e) => e);
+    expect(error).toMatchObject({ code: 'uv_install_failed' });
+    expect(error.message).toContain('exited with 1');
+    expect(error.detail).toContain('No solution found');
+  });
+
+  test('the watchdog ends a hung uv with code timeout', async () => {
+    const { settings, layout } = await homeWithUv({ STANDIN_UV_DELAY: '30', CARAPACE_INSTALL_TIMEOUT: '0.5' });
+    const started = Date.now();
+    const error = await installSkypilot(
+      { settings, deps, uv_path: layout.uv, force: false, report: () => {} },
+      new AbortController().signal,
+    ).catch((e) => e);
+    expect(error).toMatchObject({ code: 'timeout' });
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
+  test('an abort cancels uv with code cancelled', async () => {
+    const { settings, layout } = await homeWithUv({ STANDIN_UV_DELAY: '30' });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 300);
+    const error = await installSkypilot(
+      { settings, deps, uv_path: layout.uv, force: false, report: () => {} },
+      controller.signal,
+    ).catch((e) => e);
+    expect(error).toMatchObject({ code: 'cancelled' });
+  });
+});

@@ -1,0 +1,55 @@
+import { describe, expect, test } from 'bun:test';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runProcess } from '../../actors/process.ts';
+
+/** A killed process whose parent died stays a zombie until init reaps it; that counts as gone. */
+async function alive(pid: number): Promise<boolean> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+async function grandchildScript() {
+  const dir = await mkdtemp(join(tmpdir(), 'carapace-proc-'));
+  const pidFile = join(dir, 'grandchild.pid');
+  // The shell starts a background sleeper (its own child) and waits: a stand-in for uv's builds.
+  return { pidFile, args: ['-c', `sleep 60 & echo $! > ${pidFile}; wait`] };
+}
+
+describe('runProcess', () => {
+  test('returns exit code and output without throwing, streaming lines', async () => {
+    const lines: string[] = [];
+    const result = await runProcess('/bin/sh', ['-c', 'echo one >&2; echo two >&2; echo out; exit 3'], {
+      env: { PATH: process.env.PATH },
+      label: 'sh',
+      onStderrLine: (l) => lines.push(l),
+    });
+    expect(result).toEqual({ exitCode: 3, stdout: 'out\n', stderr: 'one\ntwo\n' });
+    expect(lines).toEqual(['one', 'two']);
+  });
+
+  test('a timeout kills the whole process group, grandchildren included', async () => {
+    const { pidFile, args } = await grandchildScript();
+    const error = await runProcess('/bin/sh', args, { env: { PATH: process.env.PATH }, label: 'sh', timeoutMs: 500 }).catch((e) => e);
+    expect(error).toMatchObject({ code: 'timeout' });
+    const grandchild = Number(await readFile(pidFile, 'utf8'));
+    await Bun.sleep(100);
+    expect(await alive(grandchild)).toBe(false);
+  });
+
+  test('an abort kills the whole process group with code cancelled', async () => {
+    const { pidFile, args } = await grandchildScript();
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 300);
+    const error = await runProcess('/bin/sh', args, { env: { PATH: process.env.PATH }, label: 'sh', signal: controller.signal }).catch((e) => e);
+    expect(error).toMatchObject({ code: 'cancelled' });
+    const grandchild = Number(await readFile(pidFile, 'utf8'));
+    await Bun.sleep(100);
+    expect(await alive(grandchild)).toBe(false);
+  });
+});

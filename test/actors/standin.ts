@@ -1,0 +1,18 @@
+/** A stand-in uv written straight into a temp CARAPACE_HOME, for actor tests that skip the download. */
+import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { settingsFromEnv } from '../../adapters/settings.ts';
+import { layoutOf } from '../../adapters/layout.ts';
+import { standinUvScript } from '../fixtures/standin-uv.ts';
+import type { InstallSettings } from '../../machines/types.ts';
+
+export async function homeWithUv(env: Record<string, string> = {}) {
+  const home = join(await mkdtemp(join(tmpdir(), 'carapace-actor-')), 'home');
+  const layout = layoutOf(home);
+  await mkdir(layout.uvBinDir, { recursive: true });
+  await writeFile(layout.uv, standinUvScript({ version: '0.10.2' }));
+  await chmod(layout.uv, 0o755);
+  const settings: InstallSettings = settingsFromEnv({ PATH: process.env.PATH, CARAPACE_HOME: home, ...env });
+  return { home, layout, settings };
+}

@@ -1,0 +1,51 @@
+import { describe, expect, test } from 'bun:test';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { defaultDownloadBases, settingsFromEnv } from '../../adapters/settings.ts';
+
+describe('settings from the environment', () => {
+  test('defaults follow the product contract', () => {
+    const s = settingsFromEnv({});
+    expect(s).toMatchObject({
+      home: join(homedir(), '.carapace'),
+      uv_version: '0.10.2',
+      uv_sha256: null,
+      skypilot_spec: 'skypilot-nightly[aws]',
+      python: '3.12',
+      download_retries: 3,
+      install_timeout_ms: 20 * 60_000,
+      stall_timeout_ms: 30_000,
+    });
+    expect(s.download_bases).toEqual(['https://github.com/astral-sh/uv/releases/download']);
+  });
+
+  test("astral's mirror comes first from 0.10.7 on", () => {
+    expect(defaultDownloadBases('0.10.7')[0]).toBe('https://releases.astral.sh/github/uv/releases/download');
+    expect(defaultDownloadBases('0.11.12')).toHaveLength(2);
+    expect(defaultDownloadBases('0.10.6')).toHaveLength(1);
+  });
+
+  test('overrides: comma-separated bases lose trailing slashes; digests are lower-cased; home is absolute', () => {
+    const s = settingsFromEnv({
+      CARAPACE_HOME: 'relative/home',
+      CARAPACE_UV_DOWNLOAD_BASE: 'http://a.example/uv/, https://b.example/uv',
+      CARAPACE_UV_SHA256: 'AB'.repeat(32),
+      CARAPACE_INSTALL_TIMEOUT: '90',
+    });
+    expect(s.home.startsWith('/')).toBe(true);
+    expect(s.download_bases).toEqual(['http://a.example/uv', 'https://b.example/uv']);
+    expect(s.uv_sha256).toBe('ab'.repeat(32));
+    expect(s.install_timeout_ms).toBe(90_000);
+  });
+
+  test.each([
+    ['CARAPACE_UV_VERSION', 'v0.10.2'],
+    ['CARAPACE_UV_SHA256', 'abc'],
+    ['CARAPACE_PYTHON', '2.7'],
+    ['CARAPACE_UV_DOWNLOAD_BASE', 'ftp://mirror'],
+    ['CARAPACE_INSTALL_TIMEOUT', 'soon'],
+    ['CARAPACE_SKYPILOT_SPEC', '--index-url=http://evil'],
+  ])('%s=%s is refused with invalid_config naming the variable', (name, value) => {
+    expect(() => settingsFromEnv({ [name]: value })).toThrow(expect.objectContaining({ code: 'invalid_config', message: expect.stringContaining(name) }));
+  });
+});

@@ -1,0 +1,184 @@
+/**
+ * The steel thread end to end: the real CLI process installs from a loopback mirror that
+ * serves a stand-in uv release, and the result is read back with `status --json`.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { createHash } from 'node:crypto';
+import { access, mkdir, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { startMirror, type Mirror } from '../fixtures/mirror.ts';
+import { STANDIN_SKY_VERSION } from '../fixtures/standin-uv.ts';
+import { jsonLines, runCli, tempHome } from './cli.ts';
+
+const exists = (p: string) => access(p).then(() => true, () => false);
+let mirror: Mirror;
+
+beforeAll(async () => {
+  mirror = await startMirror();
+});
+afterAll(async () => {
+  await mirror.close();
+});
+
+function envFor(home: string, extra: Record<string, string> = {}) {
+  return {
+    CARAPACE_HOME: home,
+    CARAPACE_UV_DOWNLOAD_BASE: mirror.base,
+    CARAPACE_UV_SHA256: mirror.sha256(),
+    ...extra,
+  };
+}
+
+describe('carapace-sky install (end to end)', () => {
+  test('a fresh install downloads uv, installs SkyPilot, verifies it, and status reports it', async () => {
+    const home = await tempHome();
+    const before = mirror.downloads();
+    const run = await runCli(['install', '--json'], envFor(home));
+    expect(run.exitCode).toBe(0);
+    const { progress, result } = jsonLines(run.stdout);
+    expect(result).toMatchObject({ ok: true, sky_path: join(home, 'tools/bin/sky') });
+    expect(mirror.downloads()).toBe(before + 1);
+    const phases = [...new Set(progress.map((p) => p.phase))];
+    expect(phases).toEqual(['checking', 'downloading_uv', 'installing_skypilot', 'verifying']);
+    for (const p of progress) expect(Object.keys(p)).toEqual(expect.arrayContaining(['phase', 'message', 'percent']));
+    const download = progress.filter((p) => p.phase === 'downloading_uv' && p.percent !== null);
+    expect(download.at(-1)?.percent).toBe(100);
+    expect(progress.some((p) => p.message === 'Installed 1 executable: sky')).toBe(true);
+
+    const status = await runCli(['status', '--json'], envFor(home));
+    expect(status.exitCode).toBe(0);
+    expect(JSON.parse(status.stdout)).toEqual({
+      uv_installed: true,
+      uv_version: '0.10.2',
+      sky_installed: true,
+      sky_version: STANDIN_SKY_VERSION,
+      carapace_home: home,
+    });
+    const which = await runCli(['which'], envFor(home));
+    expect(which.stdout.trim()).toBe(join(home, 'tools/bin/sky'));
+    const sky = await execa(join(home, 'tools/bin/sky'), ['--version']);
+    expect(sky.stdout).toBe(`skypilot, version ${STANDIN_SKY_VERSION}`);
+    expect(await readdir(join(home, 'staging'))).toEqual([]);
+
+    // Second run: checking → complete, no download, no uv run.
+    const again = await runCli(['install', '--json'], envFor(home, { STANDIN_UV_LOG: join(home, '..', 'uv.log') }));
+    expect(again.exitCode).toBe(0);
+    const second = jsonLines(again.stdout);
+    expect(second.result.ok).toBe(true);
+    expect([...new Set(second.progress.map((p) => p.phase))]).toEqual(['checking']);
+    expect(mirror.downloads()).toBe(before + 1);
+    const uvRuns = await readFile(join(home, '..', 'uv.log'), 'utf8').catch(() => '');
+    expect(uvRuns).not.toContain('tool install');
+  });
+
+  test('uv present and sky missing: installs SkyPilot without downloading uv', async () => {
+    const home = await tempHome();
+    expect((await runCli(['install', '--json'], envFor(home))).exitCode).toBe(0);
+    await rm(join(home, 'tools'), { recursive: true, force: true });
+    const before = mirror.downloads();
+    const run = await runCli(['install', '--json'], envFor(home));
+    expect(run.exitCode).toBe(0);
+    const { progress, result } = jsonLines(run.stdout);
+    expect(result.ok).toBe(true);
+    expect([...new Set(progress.map((p) => p.phase))]).toEqual(['checking', 'installing_skypilot', 'verifying']);
+    expect(mirror.downloads()).toBe(before);
+  });
+
+  test('a broken tool environment (its Python gone) is not reported installed, and install repairs it', async () => {
+    const home = await tempHome();
+    expect((await runCli(['install', '--json'], envFor(home))).exitCode).toBe(0);
+    await rm(join(home, 'python'), { recursive: true, force: true });
+    const status = JSON.parse((await runCli(['status', '--json'], envFor(home))).stdout);
+    expect(status).toMatchObject({ uv_installed: true, sky_installed: false });
+    const run = await runCli(['install', '--json'], envFor(home));
+    expect(jsonLines(run.stdout).result.ok).toBe(true);
+    expect(JSON.parse((await runCli(['status', '--json'], envFor(home))).stdout).sky_installed).toBe(true);
+  });
+
+  test('a digest mismatch fails with checksum_mismatch and leaves no uv behind', async () => {
+    const home = await tempHome();
+    const wrong = createHash('sha256').update('not the archive').digest('hex');
+    const run = await runCli(['install', '--json'], envFor(home, { CARAPACE_UV_SHA256: wrong }));
+    expect(run.exitCode).toBe(1);
+    const { result } = jsonLines(run.stdout);
+    expect(result).toMatchObject({ ok: false, error: { code: 'checksum_mismatch', phase: 'downloading_uv' } });
+    expect(result.error.hint).toBeTruthy();
+    expect(result.error.detail).toContain(wrong);
+    expect(await exists(join(home, 'uv/bin/uv'))).toBe(false);
+    expect(await readdir(join(home, 'staging'))).toEqual([]);
+  });
+
+  test('a stray sky link left by something else is replaced rather than failing', async () => {
+    const home = await tempHome();
+    await mkdir(join(home, 'tools/bin'), { recursive: true });
+    await symlink('/nonexistent/sky', join(home, 'tools/bin/sky'));
+    const run = await runCli(['install', '--json'], envFor(home));
+    expect(jsonLines(run.stdout).result.ok).toBe(true);
+  });
+
+  test('human output: plain lines when not on a terminal, the error with its hint on stderr', async () => {
+    const home = await tempHome();
+    const wrong = '0'.repeat(64);
+    const run = await runCli(['install'], envFor(home, { CARAPACE_UV_SHA256: wrong }));
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toContain('==> Downloading uv');
+    expect(run.stderr).toContain('error[checksum_mismatch] during downloading_uv');
+    expect(run.stderr).toContain('hint: ');
+  });
+});
+
+describe('broken archives from a mirror (end to end)', () => {
+  test('an archive that is not a tar.gz, with a matching sidecar, ends in archive_invalid and no uv', async () => {
+    const garbage = new TextEncoder().encode('this is not a gzip stream '.repeat(100));
+    const digest = createHash('sha256').update(garbage).digest('hex');
+    const broken = await startMirror({
+      version: '0.10.3',
+      handler: (req) => {
+        const path = new URL(req.url).pathname;
+        if (path.endsWith('.sha256')) return new Response(`${digest}  ${path.split('/').pop()!.replace(/\.sha256$/, '')}\n`);
+        if (path.endsWith('.tar.gz')) return new Response(garbage, { headers: { 'content-length': String(garbage.length) } });
+        return undefined;
+      },
+    });
+    try {
+      const home = await tempHome();
+      const run = await runCli(['install', '--json'], {
+        CARAPACE_HOME: home,
+        CARAPACE_UV_VERSION: '0.10.3',
+        CARAPACE_UV_DOWNLOAD_BASE: broken.base,
+      });
+      expect(run.exitCode).toBe(1);
+      const { result } = jsonLines(run.stdout);
+      expect(result).toMatchObject({ ok: false, error: { code: 'archive_invalid', phase: 'downloading_uv' } });
+      expect(await exists(join(home, 'uv/bin/uv'))).toBe(false);
+      expect(await exists(join(home, 'uv/bin/uvx'))).toBe(false);
+      expect(await readdir(join(home, 'staging'))).toEqual([]);
+    } finally {
+      await broken.close();
+    }
+  });
+
+  test('without an explicit digest, the sidecar is trusted for versions outside the built-in table', async () => {
+    const other = await startMirror({ version: '0.10.3' });
+    try {
+      const home = await tempHome();
+      const run = await runCli(['install', '--json'], {
+        CARAPACE_HOME: home,
+        CARAPACE_UV_VERSION: '0.10.3',
+        CARAPACE_UV_DOWNLOAD_BASE: other.base,
+      });
+      expect(jsonLines(run.stdout).result).toMatchObject({ ok: true });
+      expect(other.requests.some((r) => r.path.endsWith('.sha256'))).toBe(true);
+    } finally {
+      await other.close();
+    }
+  });
+
+  test('the built-in digest table beats the sidecar: a stand-in posing as 0.10.2 is refused', async () => {
+    const home = await tempHome();
+    const run = await runCli(['install', '--json'], { CARAPACE_HOME: home, CARAPACE_UV_DOWNLOAD_BASE: mirror.base });
+    expect(jsonLines(run.stdout).result).toMatchObject({ ok: false, error: { code: 'checksum_mismatch' } });
+    expect(await exists(join(home, 'uv/bin/uv'))).toBe(false);
+  });
+});

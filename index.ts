@@ -1,0 +1,27 @@
+/**
+ * @module carapace-skypilot
+ * Installs uv and SkyPilot under CARAPACE_HOME on first use. `ensureSkypilot()` starts or
+ * joins the one install attempt of this process; `subscribe()` sees its every step.
+ */
+export { createInstaller, installer, type Installer, type InstallerDeps, type InstallerEvent } from './adapters/installer.ts';
+export { skyBinary } from './adapters/sky-binary.ts';
+export { settingsFromEnv } from './adapters/settings.ts';
+export { installMachine } from './machines/install.ts';
+export { InstallError, HINTS } from './machines/errors.ts';
+export type {
+  InstallErrorCode,
+  InstallErrorData,
+  InstallOutput,
+  InstallPhase,
+  InstallProgress,
+  InstallSettings,
+  InstallStatus,
+} from './machines/types.ts';
+
+import { installer } from './adapters/installer.ts';
+import type { EnsureOptions } from './adapters/installer.ts';
+
+/** Ensures SkyPilot with the process-wide installer. */
+export function ensureSkypilot(opts?: EnsureOptions) {
+  return installer().ensureSkypilot(opts);
+}

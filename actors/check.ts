@@ -1,18 +1,75 @@
 /**
  * `checking`: what is installed, read from disk on every call (the design keeps no state
- * of its own). uv's version comes from `uv --version`, cached by path, size and mtime.
+ * of its own). SkyPilot's version comes from its tool environment's files (tool-env.ts), so
+ * status never starts Python. uv's version needs `uv --version`, so it is cached by path,
+ * size, mtime and inode, in memory and in CARAPACE_HOME/cache/uv-version.json, so that a
+ * fresh `carapace-sky status` process spawns nothing once the version is known. File calls
+ * are synchronous for the reason given in tool-env.ts.
  */
-import { stat } from 'node:fs/promises';
-import { layoutOf } from '../adapters/layout.ts';
-import type { CheckResult, InstallSettings } from '../machines/types.ts';
-import { runProcess } from './process.ts';
+import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { layoutOf, type Layout } from '../adapters/layout.ts';
+import type { CheckResult, InstallSettings, InstallStatus } from '../machines/types.ts';
 import { inspectToolEnv } from './tool-env.ts';
 
 const UV_VERSION = /^uv (\S+)/;
-const versionCache = new Map<string, { key: string; version: string }>();
+const CACHE_FILE = 'uv-version.json';
+
+type CacheEntries = Record<string, { key: string; version: string }>;
+const memory = new Map<string, { key: string; version: string }>();
 
 export function parseUvVersion(output: string): string | null {
   return UV_VERSION.exec(output.trim())?.[1] ?? null;
+}
+
+/** What identifies one build of a file without reading it; a replaced uv changes it. */
+function fileKey(path: string): string | null {
+  try {
+    const info = statSync(path);
+    return info.isFile() ? `${info.size}:${info.mtimeMs}:${info.ino}` : null;
+  } catch {
+    return null;
+  }
+}
+
+function cachePath(layout: Layout): string {
+  return join(layout.cacheDir, CACHE_FILE);
+}
+
+function readDiskCache(layout: Layout): CacheEntries {
+  try {
+    const data = JSON.parse(readFileSync(cachePath(layout), 'utf8')) as unknown;
+    return data && typeof data === 'object' ? (data as CacheEntries) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Best effort: a read-only or full home only costs the next process one `uv --version`. */
+function writeDiskCache(layout: Layout, path: string, key: string, version: string): void {
+  const file = cachePath(layout);
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    const entries = readDiskCache(layout);
+    entries[path] = { key, version };
+    mkdirSync(layout.cacheDir, { recursive: true, mode: 0o700 });
+    writeFileSync(tmp, JSON.stringify(entries) + '\n', { mode: 0o600 });
+    renameSync(tmp, file);
+  } catch {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // Never written.
+    }
+  }
+}
+
+/** Records a version learnt elsewhere (the download just ran the staged uv) for `path`. */
+export async function rememberUvVersion(home: string, path: string, version: string): Promise<void> {
+  const key = fileKey(path);
+  if (key === null) return;
+  memory.set(path, { key, version });
+  writeDiskCache(layoutOf(home), path, key, version);
 }
 
 /** The version of the uv at `path`, or null when it is missing or does not run. */
@@ -20,21 +77,29 @@ export async function uvVersionAt(
   path: string,
   env: Record<string, string | undefined>,
   signal?: AbortSignal,
+  home?: string,
 ): Promise<string | null> {
-  let key: string;
-  try {
-    const info = await stat(path);
-    if (!info.isFile()) return null;
-    key = `${info.size}:${info.mtimeMs}:${info.ino}`;
-  } catch {
-    return null;
-  }
-  const cached = versionCache.get(path);
+  const key = fileKey(path);
+  if (key === null) return null;
+  const cached = memory.get(path);
   if (cached?.key === key) return cached.version;
+  const layout = home !== undefined ? layoutOf(home) : null;
+  if (layout) {
+    const onDisk = readDiskCache(layout)[path];
+    if (onDisk?.key === key && typeof onDisk.version === 'string') {
+      memory.set(path, onDisk);
+      return onDisk.version;
+    }
+  }
   try {
+    // Loaded only on a cache miss: execa is most of a cold `status` start otherwise.
+    const { runProcess } = await import('./process.ts');
     const result = await runProcess(path, ['--version'], { env, signal, timeoutMs: 10_000, label: 'uv --version' });
     const version = result.exitCode === 0 ? parseUvVersion(result.stdout) : null;
-    if (version) versionCache.set(path, { key, version });
+    if (version) {
+      memory.set(path, { key, version });
+      if (layout) writeDiskCache(layout, path, key, version);
+    }
     return version;
   } catch (error) {
     if (signal?.aborted) throw error;
@@ -45,7 +110,7 @@ export async function uvVersionAt(
 export async function checkInstall(settings: InstallSettings, signal?: AbortSignal): Promise<CheckResult> {
   const layout = layoutOf(settings.home);
   const [uvVersion, env] = await Promise.all([
-    uvVersionAt(layout.uv, settings.env, signal),
+    uvVersionAt(layout.uv, settings.env, signal, settings.home),
     inspectToolEnv(layout, settings.skypilot_spec),
   ]);
   return {
@@ -62,3 +127,12 @@ export async function checkInstall(settings: InstallSettings, signal?: AbortSign
   };
 }
 
+/** A check's public status, plus why an existing SkyPilot cannot run when that is the case. */
+export function statusOf(check: CheckResult): InstallStatus {
+  return check.sky_problem ? { ...check.status, sky_problem: check.sky_problem } : check.status;
+}
+
+/** What `status` shows: files only, never Python, and uv only on a cache miss. */
+export async function getInstallStatus(settings: InstallSettings, signal?: AbortSignal): Promise<InstallStatus> {
+  return statusOf(await checkInstall(settings, signal));
+}

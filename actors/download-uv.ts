@@ -4,8 +4,11 @@
  * folder as they arrive (constant memory, one pass); nothing reaches uv/bin until the digest
  * matches and the staged uv has answered `--version`. uvx is renamed first and uv last, so
  * `uv/bin/uv` is either absent or complete.
+ *
+ * Sources are tried in order (astral's mirror, then GitHub, or CARAPACE_UV_DOWNLOAD_BASE);
+ * each one gets its own retries and resume (download/fetch-with-retry.ts), and a failure
+ * that another source cannot fix (a full disk, a cancel) ends the download at once.
  */
-import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { layoutOf } from '../adapters/layout.ts';
@@ -13,89 +16,72 @@ import { hostPlatform, uvTriple } from '../adapters/platform.ts';
 import { classifyError, InstallError } from '../machines/errors.ts';
 import type { ActorInput, DownloadUvOutput } from '../machines/install.ts';
 import { parseUvVersion } from './check.ts';
-import { UvArchiveExtractor } from './download/extract.ts';
+import { ArchiveSink, TextSink } from './download/archive-sink.ts';
+import { DEFAULT_BACKOFF, type BackoffPolicy } from './download/backoff.ts';
+import { trustedCertificates } from './download/ca.ts';
+import { fetchWithRetry, type FetchWithRetryOptions, type RetryNotice } from './download/fetch-with-retry.ts';
+import { atPath } from './download/fs-errors.ts';
 import { knownChecksum, parseSidecar } from './download/known-checksums.ts';
 import { DownloadProgress } from './download/progress.ts';
+import { proxyFor } from './download/proxy.ts';
 import { archiveName, archiveSources, type ArchiveSource } from './download/sources.ts';
-import { runProcess } from './process.ts';
 import { ensureHome } from './home.ts';
+import { runProcess } from './process.ts';
 
 export interface DownloadUvInput extends ActorInput {
   /** Overrides platform detection (tests, cross-installs). */
   triple?: string;
+  /** Overrides the retry delays (tests that cannot wait seconds per retry). */
+  backoff?: Partial<BackoffPolicy>;
+  random?: () => number;
 }
 
 /** Failures that another source cannot fix. */
 const FATAL = new Set(['disk_full', 'permission_denied', 'cancelled', 'unsupported_platform', 'invalid_config']);
 
-async function expectedDigest(input: DownloadUvInput, source: ArchiveSource, triple: string, signal: AbortSignal) {
-  const { settings, deps } = input;
+/** uv archives are about 24 MB; anything near this is not a uv release. */
+const MAX_ARCHIVE_BYTES = 512 * 1024 * 1024;
+const MAX_SIDECAR_BYTES = 64 * 1024;
+
+type Network = Omit<FetchWithRetryOptions, 'maxBytes' | 'limitCode' | 'what'>;
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function retryNote(what: string, notice: RetryNotice): string {
+  const wait = Math.round(notice.delayMs / 100) / 10;
+  return `${notice.reason}; retrying ${what} in ${wait} s (attempt ${notice.attempt} of ${notice.attempts})`;
+}
+
+async function expectedDigest(input: DownloadUvInput, source: ArchiveSource, triple: string, net: Network) {
+  const { settings } = input;
   const explicit = settings.uv_sha256 ?? knownChecksum(settings.uv_version, triple);
   if (explicit) return explicit;
-  const response = await deps.fetch(source.sidecarUrl, { signal, redirect: 'follow' });
-  if (!response.ok) {
-    await response.body?.cancel();
-    throw new InstallError('checksum_unavailable', `no trusted sha256 for uv ${settings.uv_version} (${triple})`, {
-      detail: `GET ${source.sidecarUrl} answered ${response.status}`,
+  const sink = new TextSink();
+  try {
+    await fetchWithRetry(source.sidecarUrl, sink, {
+      ...net,
+      what: 'the sha256 file',
+      maxBytes: MAX_SIDECAR_BYTES,
+      limitCode: 'checksum_unavailable',
     });
+  } catch (error) {
+    // No sidecar here is "no digest", not a refused download; an unreachable server stays what it is.
+    if (error instanceof InstallError && error.code === 'http_status') {
+      throw new InstallError('checksum_unavailable', `no trusted sha256 for uv ${settings.uv_version} (${triple})`, {
+        detail: error.message,
+      });
+    }
+    throw error;
   }
-  const digest = parseSidecar(await response.text(), archiveName(triple));
+  const digest = parseSidecar(sink.text(), archiveName(triple));
   if (!digest) {
     throw new InstallError('checksum_unavailable', `the sha256 file for uv ${settings.uv_version} is malformed`, {
       detail: source.sidecarUrl,
     });
   }
   return digest;
-}
-
-async function fetchAndUnpack(
-  input: DownloadUvInput,
-  source: ArchiveSource,
-  expected: string,
-  stage: string,
-  signal: AbortSignal,
-): Promise<string> {
-  const progress = new DownloadProgress(input.report, input.deps.now, `Downloading uv ${input.settings.uv_version}`);
-  const response = await input.deps.fetch(source.url, { signal, redirect: 'follow' });
-  if (response.status !== 200 || !response.body) {
-    await response.body?.cancel();
-    throw new InstallError('http_status', `GET ${source.url} answered ${response.status} ${response.statusText}`.trim());
-  }
-  const lengthHeader = response.headers.get('content-length');
-  const total = lengthHeader !== null && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : null;
-  progress.start(total, 0);
-
-  const hash = createHash('sha256');
-  const extractor = new UvArchiveExtractor(stage);
-  const reader = response.body.getReader();
-  try {
-    for (let next = await reader.read(); !next.done; next = await reader.read()) {
-      hash.update(next.value);
-      await extractor.write(next.value);
-      progress.add(next.value.byteLength);
-    }
-  } catch (error) {
-    extractor.destroy();
-    throw error;
-  } finally {
-    reader.releaseLock();
-  }
-  progress.finish();
-  if (total !== null && progress.done !== total) {
-    extractor.destroy();
-    throw new InstallError('size_mismatch', `the download of uv ended after ${progress.done} of ${total} bytes`, {
-      detail: source.url,
-    });
-  }
-  const actual = hash.digest('hex');
-  if (actual !== expected) {
-    extractor.destroy();
-    throw new InstallError('checksum_mismatch', `the uv archive's sha256 does not match`, {
-      detail: `expected ${expected}\nactual   ${actual}\nfrom     ${source.url}`,
-    });
-  }
-  const staged = await extractor.end();
-  return staged.uv;
 }
 
 async function stagedUvVersion(path: string, input: DownloadUvInput, signal: AbortSignal): Promise<string> {
@@ -117,35 +103,83 @@ async function stagedUvVersion(path: string, input: DownloadUvInput, signal: Abo
   return version;
 }
 
+async function downloadFrom(
+  input: DownloadUvInput,
+  source: ArchiveSource,
+  triple: string,
+  sink: ArchiveSink,
+  net: Network,
+  progress: DownloadProgress,
+): Promise<{ uv: string; uvx: string | null }> {
+  const expected = await expectedDigest(input, source, triple, net);
+  await fetchWithRetry(source.url, sink, {
+    ...net,
+    what: 'the uv archive',
+    maxBytes: MAX_ARCHIVE_BYTES,
+    limitCode: 'archive_invalid',
+    onResponse: ({ total, offset, restarted }) => {
+      if (restarted) progress.note(`${source.base} cannot resume; downloading uv again from the start`);
+      progress.start(total, offset);
+    },
+    onBytes: (bytes) => progress.add(bytes),
+  });
+  progress.finish();
+  // The digest speaks first: a damaged download also looks like a broken archive.
+  const actual = sink.digest();
+  if (actual !== expected) {
+    throw new InstallError('checksum_mismatch', `the uv archive's sha256 does not match`, {
+      detail: `expected ${expected}\nactual   ${actual}\nfrom     ${source.url}`,
+    });
+  }
+  return sink.finish();
+}
+
 export async function downloadUv(input: DownloadUvInput, signal: AbortSignal): Promise<DownloadUvOutput> {
-  const { settings } = input;
+  const { settings, deps } = input;
   const layout = layoutOf(settings.home);
   const triple = input.triple ?? uvTriple(hostPlatform());
-  await ensureHome(layout);
-  await mkdir(layout.stagingDir, { recursive: true, mode: 0o700 });
+  await atPath(layout.home, () => ensureHome(layout));
+  await atPath(layout.stagingDir, () => mkdir(layout.stagingDir, { recursive: true, mode: 0o700 }));
+  const ca = await trustedCertificates(settings.env);
+  const progress = new DownloadProgress(input.report, deps.now, `Downloading uv ${settings.uv_version}`);
+  const sources = archiveSources(settings.download_bases, settings.uv_version, triple);
   const failures: string[] = [];
   let last: unknown = null;
 
-  for (const source of archiveSources(settings.download_bases, settings.uv_version, triple)) {
-    const stage = await mkdtemp(join(layout.stagingDir, 'uv-'));
+  for (const [index, source] of sources.entries()) {
+    const stage = await atPath(layout.stagingDir, () => mkdtemp(join(layout.stagingDir, 'uv-')));
+    const sink = new ArchiveSink(stage);
     try {
-      const expected = await expectedDigest(input, source, triple, signal);
-      const stagedUv = await fetchAndUnpack(input, source, expected, stage, signal);
-      const version = await stagedUvVersion(stagedUv, input, signal);
-      await mkdir(layout.uvBinDir, { recursive: true });
-      await rename(join(stage, 'uvx'), layout.uvx).catch(() => {});
-      await rename(stagedUv, layout.uv);
+      const net: Network = {
+        fetch: deps.fetch,
+        signal,
+        attempts: settings.download_retries,
+        connectTimeoutMs: settings.connect_timeout_ms,
+        stallTimeoutMs: settings.stall_timeout_ms,
+        backoff: { ...DEFAULT_BACKOFF, ...input.backoff },
+        ...(input.random ? { random: input.random } : {}),
+        now: deps.now,
+        proxy: proxyFor(new URL(source.url), settings.env),
+        ca,
+        onRetry: (notice) => progress.note(retryNote(`from ${source.base}`, notice)),
+      };
+      const staged = await downloadFrom(input, source, triple, sink, net, progress);
+      const version = await stagedUvVersion(staged.uv, input, signal);
+      await atPath(layout.uvBinDir, () => mkdir(layout.uvBinDir, { recursive: true }));
+      if (staged.uvx) await atPath(layout.uvx, () => rename(staged.uvx!, layout.uvx));
+      await atPath(layout.uv, () => rename(staged.uv, layout.uv));
       return { uv_path: layout.uv, uv_version: version };
     } catch (error) {
       if (signal.aborted) throw new InstallError('cancelled', 'the uv download was cancelled');
       const code = classifyError(error);
       if (code !== null && FATAL.has(code)) throw error;
       last = error;
-      failures.push(`${source.url}: ${error instanceof Error ? error.message : String(error)}`);
-      if (failures.length < settings.download_bases.length) {
-        input.report({ message: `uv download from ${source.base} failed; trying the next source`, percent: null });
+      failures.push(`${source.url}: ${messageOf(error)}`);
+      if (index < sources.length - 1) {
+        progress.note(`uv download from ${source.base} failed (${messageOf(error)}); trying the next source`);
       }
     } finally {
+      await sink.dispose();
       await rm(stage, { recursive: true, force: true });
     }
   }
@@ -156,4 +190,3 @@ export async function downloadUv(input: DownloadUvInput, signal: AbortSignal): P
     cause: last,
   });
 }
-

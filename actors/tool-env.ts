@@ -2,8 +2,12 @@
  * Reads SkyPilot's tool environment the way uv lays it out (uv-receipt.toml, the venv's
  * dist-info METADATA, the `sky` link in UV_TOOL_BIN_DIR) without starting Python: status
  * is asked often and `import sky` costs 0.5 to 1 s.
+ *
+ * The calls are synchronous on purpose: a dozen metadata reads of tiny local files take
+ * about 0.1 ms that way, while the first asynchronous call of a fresh process starts the
+ * runtime's I/O thread pool and costs milliseconds, which is most of a `status` process.
  */
-import { access, constants, open, readdir, readFile, readlink, realpath } from 'node:fs/promises';
+import { accessSync, closeSync, constants, openSync, readdirSync, readFileSync, readlinkSync, readSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Layout } from '../adapters/layout.ts';
 
@@ -28,32 +32,32 @@ export function packageNameOf(spec: string): string | null {
   return match?.[1] ? normalizeName(match[1]) : null;
 }
 
-async function exists(path: string): Promise<boolean> {
+function exists(path: string): boolean {
   try {
-    await access(path);
+    accessSync(path);
     return true;
   } catch {
     return false;
   }
 }
 
-async function isExecutable(path: string): Promise<boolean> {
+function isExecutable(path: string): boolean {
   try {
-    await access(path, constants.X_OK);
+    accessSync(path, constants.X_OK);
     return true;
   } catch {
     return false;
   }
 }
 
-async function firstLine(path: string): Promise<string> {
-  const handle = await open(path, 'r');
+function firstLine(path: string): string {
+  const fd = openSync(path, 'r');
   try {
     const buffer = Buffer.alloc(512);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const bytesRead = readSync(fd, buffer, 0, buffer.length, 0);
     return buffer.subarray(0, bytesRead).toString('utf8').split('\n')[0] ?? '';
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
@@ -62,7 +66,7 @@ export async function distVersion(envDir: string, name: string): Promise<string 
   const prefix = name.replace(/-/g, '_').toLowerCase() + '-';
   let libs: string[];
   try {
-    libs = (await readdir(join(envDir, 'lib'))).filter((d) => d.startsWith('python'));
+    libs = readdirSync(join(envDir, 'lib')).filter((d) => d.startsWith('python'));
   } catch {
     return null;
   }
@@ -70,14 +74,14 @@ export async function distVersion(envDir: string, name: string): Promise<string 
     const site = join(envDir, 'lib', lib, 'site-packages');
     let entries: string[] = [];
     try {
-      entries = await readdir(site);
+      entries = readdirSync(site);
     } catch {
       continue;
     }
     for (const entry of entries) {
       if (!entry.endsWith('.dist-info') || !entry.toLowerCase().startsWith(prefix)) continue;
       try {
-        const metadata = await readFile(join(site, entry, 'METADATA'), 'utf8');
+        const metadata = readFileSync(join(site, entry, 'METADATA'), 'utf8');
         const version = /^Version:\s*(\S+)/m.exec(metadata)?.[1];
         if (version) return version;
       } catch {
@@ -91,7 +95,7 @@ export async function distVersion(envDir: string, name: string): Promise<string 
 /** The requirement name a receipt records first (`requirements = [{ name = "…" …`). */
 export async function receiptPackage(envDir: string): Promise<string | null> {
   try {
-    const receipt = await readFile(join(envDir, 'uv-receipt.toml'), 'utf8');
+    const receipt = readFileSync(join(envDir, 'uv-receipt.toml'), 'utf8');
     const name = /requirements\s*=\s*\[\s*\{\s*name\s*=\s*"([^"]+)"/.exec(receipt)?.[1];
     return name ? normalizeName(name) : null;
   } catch {
@@ -101,15 +105,15 @@ export async function receiptPackage(envDir: string): Promise<string | null> {
 
 /** Why `path` (a script) cannot start, or null when its interpreter is there and runnable. */
 async function interpreterProblem(path: string): Promise<string | null> {
-  if (!(await isExecutable(path))) return `${path} is not executable`;
-  const line = await firstLine(path);
+  if (!isExecutable(path)) return `${path} is not executable`;
+  const line = firstLine(path);
   if (!line.startsWith('#!')) return null; // a native binary
   const interpreter = line.slice(2).trim().split(/\s+/)[0] ?? '';
   if (!isAbsolute(interpreter)) return null;
   // `/usr/bin/env python` style shebangs resolve at run time; only a missing env is a problem.
   try {
-    const real = await realpath(interpreter);
-    if (!(await isExecutable(real))) return `its interpreter ${real} is not executable`;
+    const real = realpathSync(interpreter);
+    if (!isExecutable(real)) return `its interpreter ${real} is not executable`;
   } catch {
     return `its interpreter ${interpreter} is missing`;
   }
@@ -120,14 +124,14 @@ export async function inspectToolEnv(layout: Layout, spec: string): Promise<Tool
   const specName = packageNameOf(spec);
   let linkTarget: string | null = null;
   try {
-    linkTarget = resolve(layout.toolBinDir, await readlink(layout.sky));
+    linkTarget = resolve(layout.toolBinDir, readlinkSync(layout.sky));
   } catch (error) {
     // EINVAL: `sky` is a regular file, not a link; uv on Unix always links.
     if ((error as NodeJS.ErrnoException).code === 'EINVAL') linkTarget = layout.sky;
   }
   const envFromLink = linkTarget && linkTarget !== layout.sky ? dirname(dirname(linkTarget)) : null;
   const envDir = envFromLink ?? (specName ? join(layout.toolDir, specName) : null);
-  const envPresent = envDir !== null && (await exists(envDir));
+  const envPresent = envDir !== null && exists(envDir);
 
   if (linkTarget === null && !envPresent) return { envDir, version: null, runnable: false, problem: null };
   if (linkTarget === null) {
@@ -136,10 +140,17 @@ export async function inspectToolEnv(layout: Layout, spec: string): Promise<Tool
   if (!envPresent) {
     return { envDir, version: null, runnable: false, problem: `${layout.sky} points to a missing environment` };
   }
-  const name = (await receiptPackage(envDir!)) ?? specName;
+  const fromReceipt = await receiptPackage(envDir!);
+  const name = fromReceipt ?? specName;
   const version = name ? await distVersion(envDir!, name) : null;
-  if (!(await exists(linkTarget))) {
+  if (!exists(linkTarget)) {
     return { envDir, version, runnable: false, problem: `${layout.sky} is a dangling link to ${linkTarget}` };
+  }
+  // uv writes the receipt last, after the packages and the entry points (install_executables
+  // in crates/uv/src/commands/tool/common.rs), and a reinstall deletes the whole environment
+  // first: an environment without a receipt is an install that was cut short.
+  if (fromReceipt === null && !exists(join(envDir!, 'uv-receipt.toml'))) {
+    return { envDir, version, runnable: false, problem: `${envDir} has no uv-receipt.toml: an install was interrupted` };
   }
   const problem = await interpreterProblem(linkTarget);
   if (problem) return { envDir, version, runnable: false, problem: `sky cannot start: ${problem}` };

@@ -1,5 +1,5 @@
 /**
- * Settings from the environment (and CLI flags that mirror it), validated once so a typo
+ * Install settings from the environment (and CLI flags that mirror it), validated once so a typo
  * fails before any download with a message that names the variable.
  */
 import { homedir } from 'node:os';
@@ -55,7 +55,7 @@ export function resolveHome(env: Env): string {
   return raw;
 }
 
-/** Builds settings from an environment; every CARAPACE_* variable is read here and only here. */
+/** Builds install settings from an environment; every install-related CARAPACE_* variable is read here. */
 export function settingsFromEnv(env: Env = process.env): InstallSettings {
   const uvVersion = env.CARAPACE_UV_VERSION || DEFAULT_UV_VERSION;
   if (!/^\d+\.\d+\.\d+([.-]?[A-Za-z0-9.]+)?$/.test(uvVersion)) {
@@ -93,4 +93,43 @@ export function settingsFromEnv(env: Env = process.env): InstallSettings {
     verify_timeout_ms: number(env, 'CARAPACE_VERIFY_TIMEOUT', 120_000, 1000),
     env: { ...env },
   };
+}
+
+export interface GatekeeperSettings {
+  host: string;
+  port: number;
+  /** When set, every route needs `Authorization: Bearer <token>`. */
+  token: string | null;
+  /** Origins besides the service's own that may call it from a browser (the desktop app's). */
+  allowed_origins: string[];
+}
+
+export const DEFAULT_GATEKEEPER_HOST = '127.0.0.1';
+export const DEFAULT_GATEKEEPER_PORT = 8787;
+
+/** The gatekeeper's own settings, kept apart from InstallSettings: an install never reads them. */
+export function gatekeeperSettingsFromEnv(env: Env = process.env): GatekeeperSettings {
+  const host = env.CARAPACE_GATEKEEPER_HOST?.trim() || DEFAULT_GATEKEEPER_HOST;
+  if (/[\s/]/.test(host)) throw invalid('CARAPACE_GATEKEEPER_HOST', host, 'a host name or IP address');
+  const rawPort = env.CARAPACE_GATEKEEPER_PORT?.trim() || String(DEFAULT_GATEKEEPER_PORT);
+  const port = Number(rawPort);
+  if (!/^\d+$/.test(rawPort) || port > 65_535) throw invalid('CARAPACE_GATEKEEPER_PORT', rawPort, 'a port from 0 to 65535');
+  const token = env.CARAPACE_GATEKEEPER_TOKEN ?? '';
+  if (token !== '' && !/^[\x21-\x7e]+$/.test(token)) {
+    throw invalid('CARAPACE_GATEKEEPER_TOKEN', '<hidden>', 'printable ASCII without spaces');
+  }
+  const allowed: string[] = [];
+  for (const raw of (env.CARAPACE_ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean)) {
+    // Browsers send the serialised origin (no path, default port dropped), so compare with that.
+    // URL.origin is "null" for custom schemes, yet webviews send e.g. `tauri://localhost`.
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw invalid('CARAPACE_ALLOWED_ORIGINS', raw, 'comma-separated origins such as http://localhost:5173');
+    }
+    if (!url.host) throw invalid('CARAPACE_ALLOWED_ORIGINS', raw, 'an origin with a scheme and a host');
+    allowed.push(url.origin !== 'null' ? url.origin : `${url.protocol}//${url.host}`);
+  }
+  return { host, port, token: token || null, allowed_origins: allowed };
 }

@@ -21,6 +21,10 @@ export const HINTS: Record<InstallErrorCode, string> = {
     'The connection ended before the whole file arrived; retry on a steadier connection.',
   archive_invalid:
     'The uv archive is not a valid uv release; check CARAPACE_UV_DOWNLOAD_BASE points at a real uv mirror.',
+  archive_corrupt:
+    'The uv archive arrived damaged (it is not valid gzip or ends mid-file); retry, and check your proxy or mirror if it persists.',
+  tls_certificate:
+    'The server certificate is not trusted; behind a TLS-inspecting proxy, point SSL_CERT_FILE or NODE_EXTRA_CA_CERTS at its CA bundle.',
   disk_full: 'Free some disk space where CARAPACE_HOME lives (or point CARAPACE_HOME elsewhere), then retry.',
   permission_denied:
     'CARAPACE_HOME is not writable by this user; fix its ownership or set CARAPACE_HOME to a folder you own.',

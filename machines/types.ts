@@ -33,6 +33,8 @@ export interface InstallStatus {
   sky_installed: boolean;
   sky_version: string | null;
   carapace_home: string;
+  /** Present only when a SkyPilot install exists but cannot run (why, e.g. a dangling link). */
+  sky_problem?: string;
 }
 
 /** What `checking` learns besides the public status: paths and why sky is not usable. */
@@ -71,6 +73,8 @@ export type InstallErrorCode =
   | 'checksum_unavailable'
   | 'size_mismatch'
   | 'archive_invalid'
+  | 'archive_corrupt'
+  | 'tls_certificate'
   | 'disk_full'
   | 'permission_denied'
   | 'uv_install_failed'

@@ -5,18 +5,43 @@
  * entries) makes the whole archive invalid. Nothing here touches a final path.
  */
 import { once } from 'node:events';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { Parser, type ReadEntry } from 'tar';
 import { InstallError } from '../../machines/errors.ts';
+import { fsFailure } from './fs-errors.ts';
 
 export const WANTED = ['uv', 'uvx'] as const;
 export const MAX_ENTRY_BYTES = 256 * 1024 * 1024;
 
 const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
+const GZIP_MAGIC = [0x1f, 0x8b];
+
+export interface ExtractorOptions {
+  maxEntryBytes?: number;
+  /** Opens a staged output file; replaceable so tests can make a write fail. */
+  createOutput?: (path: string) => Writable;
+}
 
 function invalid(message: string, detail?: string): InstallError {
   return new InstallError('archive_invalid', message, { detail: detail ?? null });
+}
+
+function corrupt(message: string, detail?: string): InstallError {
+  return new InstallError('archive_corrupt', message, { detail: detail ?? null });
+}
+
+/** zlib failures and a tar cut short are damage in transit or storage, not a wrong archive. */
+function parserFailure(error: Error): InstallError {
+  const { code, tarCode } = error as { code?: unknown; tarCode?: unknown };
+  if ((typeof code === 'string' && code.startsWith('Z_')) || /zlib|unexpected end of file|incorrect/i.test(error.message)) {
+    return corrupt('the uv archive is not a valid gzip stream', error.message);
+  }
+  if (tarCode === 'TAR_BAD_ARCHIVE' && /truncated/i.test(error.message)) {
+    return corrupt('the uv archive ends in the middle of a file', error.message);
+  }
+  return invalid('the uv archive is not a readable tar archive', error.message);
 }
 
 /** The reason an entry may not be in a uv archive, or null when it is acceptable. */
@@ -33,12 +58,21 @@ export class UvArchiveExtractor {
   private readonly writes: Promise<void>[] = [];
   private readonly found = new Set<string>();
   private failure: Error | null = null;
-  private readonly outputs: WriteStream[] = [];
+  private readonly outputs: Writable[] = [];
+  private readonly maxEntryBytes: number;
+  private readonly createOutput: (path: string) => Writable;
+  private seen = 0;
+  /** Settles on the first failure, so a write waiting for 'drain' cannot wait forever. */
+  private readonly stopped: Promise<void>;
+  private stop: () => void = () => {};
 
   constructor(
     private readonly destDir: string,
-    private readonly maxEntryBytes = MAX_ENTRY_BYTES,
+    opts: ExtractorOptions = {},
   ) {
+    this.stopped = new Promise((resolve) => (this.stop = resolve));
+    this.maxEntryBytes = opts.maxEntryBytes ?? MAX_ENTRY_BYTES;
+    this.createOutput = opts.createOutput ?? ((path) => createWriteStream(path, { mode: 0o755 }));
     this.parser = new Parser({ strict: true, onReadEntry: (entry) => this.onEntry(entry) });
     // abort() carries our own InstallError; the 'error' that follows only wraps it.
     this.parser.on('abort', (error: Error) => this.fail(error));
@@ -47,7 +81,8 @@ export class UvArchiveExtractor {
 
   private fail(error: Error): void {
     if (this.failure) return;
-    this.failure = error instanceof InstallError ? error : invalid('the uv archive is not a readable .tar.gz', error.message);
+    this.failure = error instanceof InstallError ? error : parserFailure(error);
+    this.stop();
     for (const out of this.outputs) out.destroy();
   }
 
@@ -69,22 +104,39 @@ export class UvArchiveExtractor {
       return;
     }
     this.found.add(stripped);
-    const out = createWriteStream(join(this.destDir, stripped), { mode: 0o755 });
+    const path = join(this.destDir, stripped);
+    const out = this.createOutput(path);
     this.outputs.push(out);
     entry.pipe(out);
-    this.writes.push(
-      new Promise<void>((resolve, reject) => {
-        out.on('close', resolve);
-        out.on('error', reject);
-      }),
-    );
+    const written = new Promise<void>((resolve, reject) => {
+      out.on('close', resolve);
+      out.on('error', (error) => {
+        // A full disk or a read-only folder ends the download now, not at the last byte.
+        const mapped = fsFailure(error, path);
+        this.fail(mapped instanceof Error ? mapped : error);
+        reject(mapped);
+      });
+    });
+    // Read later by end() or dispose(); until then a failure must not count as unhandled.
+    written.catch(() => {});
+    this.writes.push(written);
   }
 
   /** Feeds bytes in order; waits when the parser asks for it. */
   async write(chunk: Uint8Array): Promise<void> {
     if (this.failure) return;
-    if (!this.parser.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))) {
-      await Promise.race([once(this.parser, 'drain'), once(this.parser, 'error')]).catch(() => {});
+    for (let i = 0; this.seen + i < GZIP_MAGIC.length && i < chunk.byteLength; i++) {
+      if (chunk[i] !== GZIP_MAGIC[this.seen + i]) {
+        // Not damaged gzip but another kind of file (an HTML error page): the wrong archive.
+        this.fail(invalid('the uv archive is not gzip-compressed'));
+        return;
+      }
+    }
+    this.seen += chunk.byteLength;
+    const flowing = this.parser.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    // An abort inside write() emits before anyone could listen; no 'drain' follows it.
+    if (!flowing && !this.failure) {
+      await Promise.race([once(this.parser, 'drain').catch(() => {}), this.stopped]);
     }
   }
 
@@ -103,13 +155,15 @@ export class UvArchiveExtractor {
     if (this.failure) throw this.failure;
     const failedWrite = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failedWrite) throw failedWrite.reason;
+    if (this.seen === 0) throw corrupt('the uv archive is empty');
     if (!this.found.has('uv')) throw invalid('the uv archive does not contain uv');
     return { uv: join(this.destDir, 'uv'), uvx: this.found.has('uvx') ? join(this.destDir, 'uvx') : null };
   }
 
-  /** Stops without waiting for the parser; the caller removes the staging folder. */
-  destroy(): void {
+  /** Stops and waits until no staged file is still open, so the caller can remove them. */
+  async dispose(): Promise<void> {
     this.fail(new InstallError('cancelled', 'extraction stopped'));
+    await Promise.allSettled(this.writes);
   }
 
   /** The first problem seen so far, if any, without ending the stream. */

@@ -25,7 +25,8 @@ type Command = (ctx: CommandContext) => Promise<void>;
 
 /** The command table: one line each. */
 const COMMANDS: Record<string, Command> = {
-  status: async (c) => (await import('./commands/status.ts')).status(await c.installer(), c.io, { json: c.json }),
+  // Status skips the installer (xstate, execa): it only reads files, and it is asked often.
+  status: async (c) => (await import('./commands/status.ts')).status(await statusReader(c.io.env), c.io, { json: c.json }),
   install: async (c) =>
     (await import('./commands/install.ts')).install(await c.installer(), c.io, {
       json: c.json,
@@ -33,8 +34,18 @@ const COMMANDS: Record<string, Command> = {
     }),
   which: async (c) => (await import('./commands/which.ts')).which(settingsFromEnv(c.io.env).home, c.io),
   demo: async (c) => (await import('./commands/demo.ts')).demo(c.io, { json: c.json }),
+  serve: async (c) => (await import('./commands/serve.ts')).serve(await c.installer(), c.io, c.flags, c.signal),
   graph: async (c) => (await import('./commands/graph.ts')).graph(c.io, { format: c.flags.format }),
+  upgrade: async (c) => (await import('./commands/upgrade.ts')).upgrade(settingsFromEnv(c.io.env), c.io, { json: c.json, signal: c.signal }),
+  uninstall: async (c) => (await import('./commands/uninstall.ts')).uninstall(settingsFromEnv(c.io.env), c.io, { all: c.flags.all === true, json: c.json }),
+  doctor: async (c) => (await import('./commands/doctor.ts')).doctor(c.io, { json: c.json }),
 };
+
+async function statusReader(env: Record<string, string | undefined>) {
+  const settings = settingsFromEnv(env);
+  const { getInstallStatus } = await import('../../actors/check.ts');
+  return { getStatus: () => getInstallStatus(settings) };
+}
 
 export const USAGE = `Usage: carapace-sky <command> [options]
 
@@ -43,7 +54,11 @@ Commands:
   install [--json]    install uv and SkyPilot if needed (progress on the terminal)
   which               the sky that would run: the managed one, then PATH
   demo [--json]       a full install from a local stand-in release into a temporary home
+  serve [--host H] [--port P]  the gatekeeper HTTP service (default 127.0.0.1:8787)
   graph [--format F]  the install statechart from the machine: mermaid (default), dot or json
+  upgrade [--json]    upgrade SkyPilot (uv tool upgrade), and uv when the pinned version changed
+  uninstall [--all]   remove SkyPilot and its link; --all also the managed uv and Pythons
+  doctor [--json]     platform, paths, versions, PATH, proxy and CA, disk, the last error; exit 1 on problems
 
 Options:
   --home DIR          CARAPACE_HOME (default ~/.carapace)
@@ -71,7 +86,9 @@ export async function main(argv: string[], io: CommandIO = processIO(), signal?:
       signal,
       installer: async () => {
         const { createInstaller, installer } = await import('../installer.ts');
-        return env === process.env ? installer() : createInstaller({ settings: () => settingsFromEnv(env) });
+        if (env === process.env) return installer();
+        const { inspectedInstaller } = await import('../inspector.ts');
+        return inspectedInstaller(env, (deps) => createInstaller({ ...deps, settings: () => settingsFromEnv(env) }));
       },
     });
     return 0;

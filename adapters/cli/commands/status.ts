@@ -7,12 +7,12 @@ export function formatStatus(status: InstallStatus): string {
   return [
     `CARAPACE_HOME  ${status.carapace_home}`,
     `uv             ${yes(status.uv_installed, status.uv_version)}`,
-    `SkyPilot       ${yes(status.sky_installed, status.sky_version)}`,
+    `SkyPilot       ${status.sky_problem ? `not usable: ${status.sky_problem} (run \`carapace-sky install\` to repair)` : yes(status.sky_installed, status.sky_version)}`,
   ].join('\n') + '\n';
 }
 
 /** `status [--json]`: what is installed, read from disk; never installs anything. */
-export async function status(installer: Installer, io: CommandIO, opts: { json: boolean }): Promise<void> {
+export async function status(installer: Pick<Installer, 'getStatus'>, io: CommandIO, opts: { json: boolean }): Promise<void> {
   const current = await installer.getStatus();
   io.stdout.write(opts.json ? JSON.stringify(current) + '\n' : formatStatus(current));
 }

@@ -1,0 +1,82 @@
+/**
+ * `uninstall [--all] [--json]`: removes SkyPilot's tool environment and its `sky` link (with
+ * `uv tool uninstall` when the managed uv runs, by hand otherwise); `--all` also removes the
+ * managed uv, the uv-managed Pythons, staging and caches. Logs stay: they are the record of
+ * what happened. Refuses (code `locked`, exit 1) while another process installs, rather than
+ * pulling files from under a running uv.
+ */
+import { access, lstat, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { uvVersionAt } from '../../../actors/check.ts';
+import { runProcess } from '../../../actors/process.ts';
+import { packageNameOf } from '../../../actors/tool-env.ts';
+import { uvEnvironment } from '../../../actors/uv-env.ts';
+import { toInstallErrorData } from '../../../machines/errors.ts';
+import type { InstallErrorData, InstallSettings } from '../../../machines/types.ts';
+import { AttemptCoordinator } from '../../installer.ts';
+import { layoutOf } from '../../layout.ts';
+import { ExitError } from '../errors.ts';
+import type { CommandIO } from '../io.ts';
+import { formatError } from '../progress.ts';
+
+const exists = (path: string) => access(path).then(() => true, () => false);
+/** A dangling `sky` link is still something to remove. */
+const existsOrLink = (path: string) => lstat(path).then(() => true, () => false);
+
+type UninstallOutput = { ok: true; removed: string[]; summary: string } | { ok: false; error: InstallErrorData };
+
+export async function uninstall(settings: InstallSettings, io: CommandIO, opts: { all: boolean; json: boolean }): Promise<void> {
+  const layout = layoutOf(settings.home);
+  if (!(await exists(layout.home))) {
+    report(io, opts.json, { ok: true, removed: [], summary: `nothing to remove: ${layout.home} does not exist` });
+    return;
+  }
+  const coordinator = new AttemptCoordinator(settings, { purpose: 'uninstall' });
+  let output: UninstallOutput;
+  try {
+    await coordinator.enter({}, undefined, false);
+    const name = packageNameOf(settings.skypilot_spec);
+    const envDir = name ? join(layout.toolDir, name) : null;
+    const targets = [layout.sky, ...(envDir ? [envDir] : [])];
+    if (opts.all) targets.push(join(layout.home, 'uv'), layout.pythonDir, layout.toolsDir, layout.stagingDir, layout.cacheDir);
+    // What was there before anything ran is what this command removed.
+    const present = await Promise.all(targets.map(existsOrLink));
+    if (envDir && present[1] && (await uvVersionAt(layout.uv, settings.env, undefined, settings.home))) {
+      const result = await runProcess(layout.uv, ['tool', 'uninstall', name!], {
+        env: uvEnvironment(layout, settings.env),
+        timeoutMs: 120_000,
+        label: 'uv tool uninstall',
+        onStderrLine: (line) => coordinator.note(line),
+      });
+      // A broken environment can make uv refuse; the folders are removed below either way.
+      coordinator.note(`uv tool uninstall exited with ${result.exitCode}`);
+    }
+    const removed: string[] = [];
+    for (const [i, target] of targets.entries()) {
+      await rm(target, { recursive: true, force: true });
+      if (present[i]) {
+        removed.push(target);
+        coordinator.note(`removed ${target}`);
+      }
+    }
+    const summary = opts.all
+      ? `removed SkyPilot, uv and the managed Pythons from ${layout.home} (logs kept in ${layout.logsDir})`
+      : `removed SkyPilot from ${layout.home}`;
+    output = { ok: true, removed, summary };
+  } catch (error) {
+    output = { ok: false, error: toInstallErrorData(error, 'checking') };
+  }
+  const final = await coordinator.finish(output);
+  report(io, opts.json, final as UninstallOutput);
+  if (!final.ok) throw new ExitError(1);
+}
+
+function report(io: CommandIO, json: boolean, output: UninstallOutput): void {
+  if (json) {
+    io.stdout.write(JSON.stringify(output) + '\n');
+  } else if (output.ok) {
+    io.stdout.write(`${output.summary}\n`);
+  } else {
+    io.stderr.write(formatError(output.error));
+  }
+}

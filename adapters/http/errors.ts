@@ -1,0 +1,52 @@
+/**
+ * One error type for answers the gatekeeper refuses (hono's HTTPException): a status, a stable
+ * code, a one-line hint. Its body has the same shape as an install error so a client reads
+ * every failure the same way; `phase` is null when no install or sky step was involved.
+ */
+export interface HttpErrorBody {
+  code: string;
+  phase: string | null;
+  message: string;
+  hint: string;
+  detail: string | null;
+}
+
+export class HttpError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly hint: string;
+  readonly detail: string | null;
+  readonly phase: string | null;
+  readonly headers: Record<string, string>;
+
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    opts: { hint?: string; detail?: string | null; phase?: string | null; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(message, { cause: opts.cause });
+    this.name = 'HttpError';
+    this.status = status;
+    this.code = code;
+    this.hint = opts.hint ?? '';
+    this.detail = opts.detail ?? null;
+    this.phase = opts.phase ?? null;
+    this.headers = opts.headers ?? {};
+  }
+
+  body(): HttpErrorBody {
+    return { code: this.code, phase: this.phase, message: this.message, hint: this.hint, detail: this.detail };
+  }
+}
+
+export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
+  });
+}
+
+export function errorResponse(error: HttpError): Response {
+  return json({ ok: false, error: error.body() }, error.status, error.headers);
+}

@@ -1,0 +1,80 @@
+/**
+ * POST /cluster/launch {cluster, task}: the lazy install, then `sky check aws`, then
+ * `sky launch`. Sky runs only after this attempt reported success (fail secure): a failed or
+ * cancelled install answers 503 and no sky, not even one on PATH, is started.
+ */
+import { stat } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
+import { tail } from '../../../machines/errors.ts';
+import type { SkyStream } from '../../sky-runner.ts';
+import { readJson } from '../body.ts';
+import type { RouteContext } from '../context.ts';
+import { HttpError, json } from '../errors.ts';
+
+/** SkyPilot's own rule for cluster names (sky/utils/common_utils.py, check_cluster_name_is_valid). */
+const CLUSTER_NAME = /^[a-zA-Z](?:[-_.a-zA-Z0-9]*[a-zA-Z0-9])?$/;
+
+export interface LaunchRequest {
+  cluster: string;
+  task: string;
+}
+
+function badRequest(message: string, hint: string): HttpError {
+  return new HttpError(400, 'invalid_request', message, { hint });
+}
+
+export async function parseLaunchRequest(body: unknown): Promise<LaunchRequest> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw badRequest('the body must be a JSON object {"cluster": NAME, "task": PATH}', 'Send {"cluster": "dev", "task": "/abs/path/task.yaml"}.');
+  }
+  const { cluster, task } = body as Record<string, unknown>;
+  if (typeof cluster !== 'string' || cluster.length > 63 || !CLUSTER_NAME.test(cluster)) {
+    throw badRequest(
+      `"cluster" must be a SkyPilot cluster name, got ${JSON.stringify(cluster ?? null)}`,
+      'Use letters, digits, "-", "_" and "." only, starting with a letter (at most 63 characters).',
+    );
+  }
+  if (typeof task !== 'string' || !isAbsolute(task) || task.includes('\0')) {
+    throw badRequest(`"task" must be an absolute path to a task YAML, got ${JSON.stringify(task ?? null)}`, 'Send the full path of the task file.');
+  }
+  const info = await stat(task).catch(() => null);
+  if (!info?.isFile()) throw badRequest(`the task file ${task} does not exist or is not a file`, 'Check the path of the task YAML.');
+  return { cluster, task };
+}
+
+export async function launchCluster(ctx: RouteContext): Promise<Response> {
+  const { cluster, task } = await parseLaunchRequest(await readJson(ctx.req));
+  if (ctx.launching.has(cluster)) {
+    throw new HttpError(409, 'launch_in_progress', `a launch of ${cluster} is already running`, {
+      hint: 'Wait for it to finish; its output is on the event stream as cluster-log events.',
+    });
+  }
+  ctx.launching.add(cluster);
+  try {
+    ctx.keepOpen();
+    const installed = await ctx.installer.ensureSkypilot();
+    if (!installed.ok) return json(installed, 503);
+
+    const log = (command: 'check' | 'launch') => (line: string, stream: SkyStream) =>
+      ctx.events.publish({ type: 'cluster-log', cluster, command, stream, line, time: new Date().toISOString() });
+    const check = await ctx.skyRunner.checkAws({ sky: installed.sky_path, onLine: log('check') });
+    if (!check.ok) {
+      throw new HttpError(412, 'aws_credentials', 'sky check aws: AWS is not enabled for SkyPilot', {
+        phase: 'sky_check',
+        hint: 'Configure AWS credentials (run `aws configure`, or set AWS_PROFILE / AWS_ACCESS_KEY_ID), then retry.',
+        detail: tail(`${check.stdout}\n${check.stderr}`) || null,
+      });
+    }
+    const launched = await ctx.skyRunner.launch(cluster, task, { sky: installed.sky_path, onLine: log('launch') });
+    if (launched.exitCode !== 0) {
+      throw new HttpError(502, 'launch_failed', `sky launch exited with ${launched.exitCode}`, {
+        phase: 'sky_launch',
+        hint: 'Read the detail and the cluster-log events; fix the task or the cloud quota, then retry.',
+        detail: tail(launched.stderr || launched.stdout) || null,
+      });
+    }
+    return json({ ok: true, cluster, task, sky_path: installed.sky_path });
+  } finally {
+    ctx.launching.delete(cluster);
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * The gatekeeper on Bun.serve. The idle timeout is lifted per request for the event stream
+ * and for calls that wait on an install (see RouteContext.keepOpen); every other connection
+ * keeps Bun's limit, so idle sockets do not pile up.
+ */
+import type { Installer } from '../installer.ts';
+import type { GatekeeperSettings } from '../settings.ts';
+import type { SkyRunner } from '../sky-runner.ts';
+import { createGatekeeper, type Gatekeeper, type GatekeeperOptions } from './gatekeeper.ts';
+
+export interface ServeOptions extends Omit<GatekeeperOptions, 'port' | 'settings'> {
+  installer: Installer;
+  settings: GatekeeperSettings;
+  skyRunner?: SkyRunner;
+}
+
+export interface RunningGatekeeper {
+  gatekeeper: Gatekeeper;
+  /** e.g. http://127.0.0.1:8787 */
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+const IDLE_TIMEOUT_S = 30;
+
+export function serve(opts: ServeOptions): RunningGatekeeper {
+  let gatekeeper: Gatekeeper | null = null;
+  const server = Bun.serve({
+    hostname: opts.settings.host,
+    port: opts.settings.port,
+    idleTimeout: IDLE_TIMEOUT_S,
+    fetch: (req, srv) => gatekeeper!.fetch(req, srv),
+  });
+  const port = server.port ?? opts.settings.port;
+  gatekeeper = createGatekeeper({ ...opts, port });
+  const host = opts.settings.host.includes(':') ? `[${opts.settings.host}]` : opts.settings.host;
+  return {
+    gatekeeper,
+    port,
+    url: `http://${host}:${port}`,
+    async stop() {
+      // Streams first, so the server's graceful stop is not held open by them.
+      gatekeeper!.close();
+      await server.stop(true);
+    },
+  };
+}

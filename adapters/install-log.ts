@@ -1,0 +1,155 @@
+/**
+ * One log file per install attempt, CARAPACE_HOME/logs/install-<time>-<pid>.log: every
+ * progress event and uv's stderr, redacted, written synchronously line by line so a killed
+ * attempt still leaves what it did. The newest ten are kept. `last-attempt.json` beside them
+ * records how the last attempt that held the lock ended; `doctor` reads it, and processes
+ * that waited behind that attempt end with its outcome instead of retrying it.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { InstallErrorData } from '../machines/types.ts';
+import type { Layout } from './layout.ts';
+
+export const KEEP_LOGS = 10;
+/** `<purpose>-<time>-<pid>.log`: one per attempt at install, upgrade or uninstall. */
+const LOG_NAME = /^(install|upgrade|uninstall)-(\d{4}-.+)\.log$/;
+
+export interface LastAttempt {
+  /** The lock token of the attempt, so waiters can tell it is the one they waited for. */
+  token: string;
+  pid: number;
+  host: string;
+  purpose: string;
+  started: string;
+  finished: string;
+  ok: boolean;
+  error: InstallErrorData | null;
+  log: string | null;
+}
+
+function stamp(time: number): string {
+  // Colons are not allowed in file names on every system; the name still sorts by time.
+  return new Date(time).toISOString().replace(/:/g, '-').replace('.', '-');
+}
+
+export class AttemptLog {
+  readonly path: string;
+  private fd: number | null = null;
+  private pending: string[] = [];
+  private state: 'new' | 'open' | 'closed' = 'new';
+
+  constructor(
+    private readonly layout: Layout,
+    private readonly redact: (text: string) => string,
+    started = Date.now(),
+    purpose = 'install',
+  ) {
+    this.path = join(layout.logsDir, `${purpose}-${stamp(started)}-${process.pid}.log`);
+  }
+
+  /** Appends one line (or several) with a timestamp; buffered until `open()`. */
+  write(text: string): void {
+    if (this.state === 'closed') return;
+    const time = new Date().toISOString();
+    const lines = this.redact(text)
+      .split('\n')
+      .map((line) => `${time} ${line}\n`)
+      .join('');
+    if (this.fd === null) {
+      this.pending.push(lines);
+      return;
+    }
+    try {
+      writeSync(this.fd, lines);
+    } catch {
+      // A full disk must not turn a working install into a failed one.
+    }
+  }
+
+  /** Creates the file (CARAPACE_HOME must exist); a log that cannot be written is skipped. */
+  async open(): Promise<boolean> {
+    if (this.state !== 'new') return this.fd !== null;
+    this.state = 'open';
+    try {
+      await mkdir(this.layout.logsDir, { recursive: true, mode: 0o700 });
+      this.fd = openSync(this.path, 'a', 0o600);
+    } catch {
+      this.pending = [];
+      return false;
+    }
+    const pending = this.pending.join('');
+    this.pending = [];
+    try {
+      writeSync(this.fd, pending);
+    } catch {
+      // As in write().
+    }
+    return true;
+  }
+
+  get opened(): boolean {
+    return this.fd !== null;
+  }
+
+  close(): void {
+    this.state = 'closed';
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+    this.pending = [];
+  }
+
+  /** Closes and deletes the file: an attempt that found everything in place leaves no log. */
+  async discard(): Promise<void> {
+    const had = this.fd !== null;
+    this.close();
+    if (had) await unlink(this.path).catch(() => {});
+  }
+}
+
+/** Deletes all but the newest `keep` attempt logs (names sort by time); never `except`. */
+export async function pruneLogs(logsDir: string, keep = KEEP_LOGS, except?: string): Promise<void> {
+  let names: string[];
+  try {
+    names = (await readdir(logsDir)).filter((n) => LOG_NAME.test(n));
+  } catch {
+    return;
+  }
+  const timeOf = (name: string) => LOG_NAME.exec(name)?.[2] ?? '';
+  const byTime = names.sort((a, b) => timeOf(a).localeCompare(timeOf(b)));
+  for (const name of byTime.slice(0, Math.max(0, byTime.length - keep))) {
+    const path = join(logsDir, name);
+    if (path !== except) await unlink(path).catch(() => {});
+  }
+}
+
+export function lastAttemptPath(layout: Layout): string {
+  return join(layout.logsDir, 'last-attempt.json');
+}
+
+export async function writeLastAttempt(layout: Layout, record: LastAttempt): Promise<void> {
+  const path = lastAttemptPath(layout);
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    await mkdir(layout.logsDir, { recursive: true, mode: 0o700 });
+    await writeFile(tmp, JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
+    await rename(tmp, path);
+  } catch {
+    await unlink(tmp).catch(() => {});
+  }
+}
+
+export async function readLastAttempt(layout: Layout): Promise<LastAttempt | null> {
+  try {
+    const data = JSON.parse(await readFile(lastAttemptPath(layout), 'utf8')) as LastAttempt;
+    return typeof data.token === 'string' && typeof data.ok === 'boolean' ? data : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Appends `log: <path>` to an error's detail, so every failure names where to look. */
+export function withLog(error: InstallErrorData, log: string | null): InstallErrorData {
+  if (!log || error.detail?.includes(log)) return error;
+  return { ...error, detail: error.detail ? `${error.detail}\nlog: ${log}` : `log: ${log}` };
+}

@@ -1,0 +1,86 @@
+import { describe, expect, test } from 'bun:test';
+import { backoffDelayMs, isRetryableStatus, parseRetryAfter } from '../../actors/download/backoff.ts';
+import { bypassesProxy, proxyFor } from '../../actors/download/proxy.ts';
+import { InstallError } from '../../machines/errors.ts';
+
+const url = (u: string) => new URL(u);
+
+describe('NO_PROXY', () => {
+  const cases: Array<[string, string, boolean]> = [
+    ['https://releases.astral.sh/x', '*', true],
+    ['https://releases.astral.sh/x', 'astral.sh', true],
+    ['https://astral.sh/x', 'astral.sh', true],
+    ['https://releases.astral.sh/x', '.astral.sh', true],
+    ['https://releases.astral.sh/x', '*.astral.sh', true],
+    ['https://notastral.sh/x', 'astral.sh', false],
+    ['https://RELEASES.Astral.SH/x', 'releases.astral.sh', true],
+    ['https://github.com/x', 'astral.sh,github.com', true],
+    ['https://github.com/x', 'astral.sh github.com', true],
+    ['https://github.com/x', 'github.com:443', true],
+    ['https://github.com/x', 'github.com:8443', false],
+    ['http://github.com:8080/x', 'github.com:8080', true],
+    ['http://10.1.2.3/x', '10.0.0.0/8', true],
+    ['http://11.1.2.3/x', '10.0.0.0/8', false],
+    ['http://10.1.2.3/x', '10.1.2.3', true],
+    ['http://[::1]:8080/x', '::1', true],
+    ['http://[fd00::5]/x', 'fd00::/8', true],
+    ['http://[fe80::5]/x', 'fd00::/8', false],
+    ['http://[::1]:8080/x', '[::1]:8080', true],
+    ['http://127.0.0.1/x', 'localhost', false],
+    ['https://github.com/x', '', false],
+  ];
+  for (const [target, noProxy, expected] of cases) {
+    test(`${target} with NO_PROXY=${JSON.stringify(noProxy)} ${expected ? 'bypasses' : 'uses'} the proxy`, () => {
+      expect(bypassesProxy(url(target), noProxy)).toBe(expected);
+    });
+  }
+});
+
+describe('proxy choice', () => {
+  test('https uses HTTPS_PROXY, http uses HTTP_PROXY, ALL_PROXY is the fallback', () => {
+    const env = { HTTPS_PROXY: 'http://s:1', HTTP_PROXY: 'http://p:2', ALL_PROXY: 'http://a:3' };
+    expect(proxyFor(url('https://x/'), env)).toBe('http://s:1');
+    expect(proxyFor(url('http://x/'), env)).toBe('http://p:2');
+    expect(proxyFor(url('https://x/'), { ALL_PROXY: 'http://a:3' })).toBe('http://a:3');
+  });
+
+  test('lowercase names win, as in curl', () => {
+    expect(proxyFor(url('https://x/'), { https_proxy: 'http://low:1', HTTPS_PROXY: 'http://up:2' })).toBe('http://low:1');
+  });
+
+  test('no proxy configured, or NO_PROXY matching, is a direct connection (false, so Bun does not read its own env)', () => {
+    expect(proxyFor(url('https://x/'), {})).toBe(false);
+    expect(proxyFor(url('https://x.corp/'), { HTTPS_PROXY: 'http://s:1', no_proxy: 'corp' })).toBe(false);
+    expect(proxyFor(url('file:///tmp/x'), { HTTPS_PROXY: 'http://s:1' })).toBe(false);
+  });
+
+  test('a bare host:port is http://, a socks proxy is refused by name', () => {
+    expect(proxyFor(url('https://x/'), { HTTPS_PROXY: 'proxy.corp:3128' })).toBe('http://proxy.corp:3128');
+    expect(() => proxyFor(url('https://x/'), { HTTPS_PROXY: 'socks5://p:1' })).toThrow(InstallError);
+    expect(() => proxyFor(url('https://x/'), { HTTPS_PROXY: 'socks5://p:1' })).toThrow(/HTTPS_PROXY uses socks5/);
+  });
+});
+
+describe('backoff', () => {
+  const policy = { baseMs: 1000, maxMs: 30_000, maxRetryAfterMs: 60_000 };
+
+  test('doubles per retry, with jitter in the upper half, up to the cap', () => {
+    expect([1, 2, 3, 4].map((n) => backoffDelayMs(n, policy, () => 0))).toEqual([500, 1000, 2000, 4000]);
+    expect([1, 2, 3, 4].map((n) => backoffDelayMs(n, policy, () => 1))).toEqual([1000, 2000, 4000, 8000]);
+    expect(backoffDelayMs(20, policy, () => 1)).toBe(30_000);
+  });
+
+  test('Retry-After is seconds or an HTTP date', () => {
+    const now = Date.parse('Sat, 14 Feb 2026 00:00:00 GMT');
+    expect(parseRetryAfter('7', now)).toBe(7000);
+    expect(parseRetryAfter('Sat, 14 Feb 2026 00:00:30 GMT', now)).toBe(30_000);
+    expect(parseRetryAfter('Fri, 13 Feb 2026 00:00:00 GMT', now)).toBe(0);
+    expect(parseRetryAfter('soon', now)).toBeNull();
+    expect(parseRetryAfter(null, now)).toBeNull();
+  });
+
+  test('retries 408, 429 and 5xx, never other 4xx', () => {
+    expect([408, 429, 500, 502, 503, 504].every(isRetryableStatus)).toBe(true);
+    expect([400, 401, 403, 404, 410, 416].some(isRetryableStatus)).toBe(false);
+  });
+});

@@ -1,0 +1,133 @@
+/**
+ * Disk and permission faults: a full disk while uv is unpacked is `disk_full` naming the
+ * path, an unwritable CARAPACE_HOME is `permission_denied`. The real cases run on small
+ * tmpfs mounts (this needs root, which the project's test machine has); where mount is
+ * not allowed, each test says so and checks the same mapping through an injected error.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { execa } from 'execa';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { ArchiveSink } from '../../actors/download/archive-sink.ts';
+import { fsFailure } from '../../actors/download/fs-errors.ts';
+import { InstallError } from '../../machines/errors.ts';
+import { startMirror, type Mirror } from '../fixtures/mirror.ts';
+import { hostTriple } from '../fixtures/release.ts';
+import { releaseEntries, tarGz } from './archives.ts';
+import { leftovers, runDownload, serveArchive, VERSION } from './harness.ts';
+
+const TRIPLE = hostTriple();
+let work: string;
+const mounts: string[] = [];
+
+/** Mounts a tmpfs; false (and a note on stderr) when this machine does not allow it. */
+async function tmpfs(dir: string, options: string): Promise<boolean> {
+  await mkdir(dir, { recursive: true });
+  const result = await execa('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir], { reject: false });
+  if (result.exitCode !== 0) {
+    console.warn(`disk-faults: cannot mount a tmpfs (${String(result.stderr || result.message || result.exitCode).trim()}); using the fallback`);
+    return false;
+  }
+  mounts.push(dir);
+  return true;
+}
+
+/** An archive whose uv is 2 MB of random bytes: more than a 1 MB disk holds. */
+function bigUvArchive(): Uint8Array {
+  const entries = releaseEntries(TRIPLE, VERSION).map((e) => (e.path.endsWith('/uv') ? { ...e, body: randomBytes(2 * 1024 * 1024) } : e));
+  return tarGz(entries);
+}
+
+function fullDisk(): Writable {
+  return new Writable({
+    write(_chunk, _encoding, callback) {
+      callback(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28 }));
+    },
+  });
+}
+
+let mirror: Mirror;
+let archive: Uint8Array;
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'disk-faults-'));
+  archive = bigUvArchive();
+  mirror = await startMirror({ version: VERSION, handler: serveArchive(archive) });
+});
+
+afterAll(async () => {
+  await mirror.close();
+  for (const dir of mounts) await execa('umount', ['-l', dir], { reject: false });
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('disk_full', () => {
+  test('ENOSPC while unpacking uv is disk_full naming the path, and staging is removed', async () => {
+    const disk = join(work, 'full');
+    if (await tmpfs(disk, 'size=1m')) {
+      const home = join(disk, 'carapace');
+      const run = await runDownload({ CARAPACE_HOME: home, CARAPACE_UV_DOWNLOAD_BASE: mirror.base });
+      expect(run.error?.code).toBe('disk_full');
+      expect(run.error?.message).toMatch(new RegExp(`^no space left on the device holding ${home}/staging/uv-\\w+/uv$`));
+      expect(run.error?.hint).toContain('Free some disk space');
+      expect(await leftovers(home)).toEqual([]);
+      // Only the first source's attempt ran: a full disk is not a network problem to retry.
+      expect(mirror.downloads()).toBe(1);
+    } else {
+      const stage = await mkdtemp(join(work, 'stage-'));
+      const sink = new ArchiveSink(stage, { createOutput: fullDisk });
+      const error = await sink.write(archive).then(
+        () => sink.finish(),
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(InstallError);
+      expect((error as InstallError).code).toBe('disk_full');
+      expect((error as InstallError).message).toBe(`no space left on the device holding ${stage}/uv`);
+    }
+  });
+
+  test('an injected ENOSPC stops the sink at the chunk that hit it, naming the file', async () => {
+    const stage = await mkdtemp(join(work, 'stage-'));
+    const sink = new ArchiveSink(stage, { createOutput: fullDisk });
+    let thrown: unknown = null;
+    for (let at = 0; at < archive.byteLength && thrown === null; at += 16 * 1024) {
+      thrown = await sink.write(archive.subarray(at, at + 16 * 1024)).then(
+        () => null,
+        (e: unknown) => e,
+      );
+    }
+    expect(thrown).toBeInstanceOf(InstallError);
+    expect((thrown as InstallError).code).toBe('disk_full');
+    expect((thrown as InstallError).message).toBe(`no space left on the device holding ${stage}/uv`);
+    expect(sink.offset).toBeLessThan(archive.byteLength);
+    await sink.dispose();
+  });
+});
+
+describe('permission_denied', () => {
+  test('an unwritable CARAPACE_HOME is permission_denied naming it, before any download', async () => {
+    const parent = join(work, 'readonly');
+    let how: string;
+    if (await tmpfs(parent, 'ro,size=64k')) {
+      how = 'read-only tmpfs';
+    } else if (process.getuid?.() !== 0) {
+      await mkdir(parent, { recursive: true });
+      await chmod(parent, 0o500);
+      how = 'a 0500 folder';
+    } else {
+      console.warn('disk-faults: root without mount cannot make an unwritable folder; checking the EACCES mapping only');
+      const mapped = fsFailure(Object.assign(new Error('EACCES: permission denied, mkdir'), { code: 'EACCES' }), parent);
+      expect(mapped).toMatchObject({ code: 'permission_denied', message: `cannot write ${parent}` });
+      return;
+    }
+    const home = join(parent, 'carapace');
+    const before = mirror.requests.length;
+    const run = await runDownload({ CARAPACE_HOME: home, CARAPACE_UV_DOWNLOAD_BASE: mirror.base });
+    expect(run.error?.code, how).toBe('permission_denied');
+    expect(run.error?.message).toContain(home);
+    expect(mirror.requests.length).toBe(before);
+    expect(await readdir(parent)).toEqual([]);
+  });
+});

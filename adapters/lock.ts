@@ -176,6 +176,31 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+/**
+ * Creates `path` holding `record` unless it exists: a hard link of the complete private file
+ * `mine`, so nobody ever reads half a record. On file systems without hard links (some FUSE
+ * and SMB mounts) an exclusive create is the fallback; a half-written record then reads as a
+ * garbled lock, which is respected until its heartbeat is old.
+ */
+async function createExclusive(path: string, mine: string, record: string): Promise<boolean> {
+  try {
+    await link(mine, path);
+    return true;
+  } catch (error) {
+    if (errno(error) === 'EEXIST') return false;
+    if (!NO_HARD_LINKS.has(errno(error) ?? '')) throw error;
+  }
+  try {
+    await writeFile(path, record, { flag: 'wx', mode: 0o600 });
+    return true;
+  } catch (error) {
+    if (errno(error) === 'EEXIST') return false;
+    throw error;
+  }
+}
+
 /** A takeover claim older than this was left by a process that died while holding it. */
 const CLAIM_STALE_MS = 10_000;
 
@@ -185,12 +210,9 @@ const CLAIM_STALE_MS = 10_000;
  * lock only one removes it, and none removes the fresh lock a faster one has just taken.
  * A claim lives for two system calls; one older than CLAIM_STALE_MS is from a crash.
  */
-async function takeOver(path: string, stale: LockState, mine: string, now: () => number): Promise<boolean> {
+async function takeOver(path: string, stale: LockState, mine: string, record: string, now: () => number): Promise<boolean> {
   const claim = `${path}.takeover`;
-  try {
-    await link(mine, claim);
-  } catch (error) {
-    if (errno(error) !== 'EEXIST') throw error;
+  if (!(await createExclusive(claim, mine, record))) {
     const other = await readLock(claim).catch(() => null);
     const dead = other?.owner && sameMachine(other.owner) && !pidAlive(other.owner.pid);
     if (other && (dead || now() - other.heartbeat > CLAIM_STALE_MS)) await unlink(claim).catch(() => {});
@@ -252,12 +274,7 @@ export async function acquireLock(path: string, opts: LockOptions = {}): Promise
       const fresh = new Date(now());
       // Another host on a shared home may have swept the record as a dead process's leftover.
       await utimes(mine, fresh, fresh).catch(() => writeFile(mine, record, { mode: 0o600 }));
-      try {
-        await link(mine, path);
-        break;
-      } catch (error) {
-        if (errno(error) !== 'EEXIST') throw error;
-      }
+      if (await createExclusive(path, mine, record)) break;
       const state = await readLock(path);
       if (!state) continue;
       const token = state.owner?.token ?? null;
@@ -275,7 +292,7 @@ export async function acquireLock(path: string, opts: LockOptions = {}): Promise
         boot: boot ?? null,
       });
       if (stale) {
-        if (!(await takeOver(path, state, mine, now))) await sleep(Math.min(pollMs, 20), opts.signal);
+        if (!(await takeOver(path, state, mine, record, now))) await sleep(Math.min(pollMs, 20), opts.signal);
         continue;
       }
       if (opts.wait === false) throw lockedError(state.owner, path);

@@ -11,7 +11,7 @@
  */
 import { execa } from 'execa';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { downloadUv } from '../actors/download-uv.ts';
 import { settingsFromEnv } from '../adapters/settings.ts';
@@ -155,7 +155,7 @@ async function main(): Promise<void> {
     );
 
     if (write) {
-      const machine = `${cpus().length} cores, ${fmt(totalmem() / 1024 ** 3, 0)} GiB, Bun ${Bun.version}`;
+      const machine = `${cpus().length} cores, ${fmt(totalmem() / 1024 ** 3, 0)} GiB, Bun ${Bun.version}, load average ${fmt(loadavg()[0]!, 1)}`;
       const section = [
         '## uv download (issue 3)',
         '',

@@ -39,14 +39,14 @@ const installed = await createInstaller({ settings }).ensureSkypilot();
 await mirror.close();
 if (!installed.ok) throw new Error(`bench setup failed: ${installed.error.message}`);
 
-// The floor for any status written for this runtime: a TypeScript entry that loads node:fs
-// and reads three of the same files, printing a line.
+// The floor for any status written for this runtime: a TypeScript entry that loads node:fs,
+// reads three of the same files and prints a line (to fd 1: process.stdout alone costs ~10 ms).
 const floor = join(home, '..', 'floor.ts');
 await Bun.write(
   floor,
-  `import { readFileSync, readlinkSync, statSync } from 'node:fs';\n` +
+  `import { readFileSync, readlinkSync, statSync, writeSync } from 'node:fs';\n` +
     `statSync(${JSON.stringify(join(home, 'uv/bin/uv'))}); readFileSync(${JSON.stringify(join(home, 'cache/uv-version.json'))});\n` +
-    `readlinkSync(${JSON.stringify(join(home, 'tools/bin/sky'))}); process.stdout.write('{}\\n');\n`,
+    `readlinkSync(${JSON.stringify(join(home, 'tools/bin/sky'))}); writeSync(1, '{}\\n');\n`,
 );
 
 const variants: Array<{ name: string; cmd: string[] }> = [

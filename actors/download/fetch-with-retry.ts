@@ -195,7 +195,7 @@ async function attempt(url: string, sink: BodySink, state: ResumeState, opts: Fe
     total = lengthOf(response);
     state.validator = validatorOf(response);
     state.total = total;
-    state.canRange = true;
+    state.canRange = response.headers.get('accept-ranges')?.trim().toLowerCase() !== 'none';
   } else {
     await discard(response);
     const error = new InstallError(

@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'bun:test';
 import { backoffDelayMs, isRetryableStatus, parseRetryAfter } from '../../actors/download/backoff.ts';
 import { bypassesProxy, proxyFor } from '../../actors/download/proxy.ts';
+import { archiveSources } from '../../actors/download/sources.ts';
+import { defaultDownloadBases, settingsFromEnv } from '../../adapters/settings.ts';
 import { InstallError } from '../../machines/errors.ts';
 
 const url = (u: string) => new URL(u);
@@ -82,5 +84,25 @@ describe('backoff', () => {
   test('retries 408, 429 and 5xx, never other 4xx', () => {
     expect([408, 429, 500, 502, 503, 504].every(isRetryableStatus)).toBe(true);
     expect([400, 401, 403, 404, 410, 416].some(isRetryableStatus)).toBe(false);
+  });
+});
+
+describe('sources', () => {
+  test("astral's mirror comes first from 0.10.7, GitHub alone before it", () => {
+    const urls = (version: string) => archiveSources(defaultDownloadBases(version), version, 'x86_64-unknown-linux-gnu').map((s) => s.url);
+    expect(urls('0.10.7')).toEqual([
+      'https://releases.astral.sh/github/uv/releases/download/0.10.7/uv-x86_64-unknown-linux-gnu.tar.gz',
+      'https://github.com/astral-sh/uv/releases/download/0.10.7/uv-x86_64-unknown-linux-gnu.tar.gz',
+    ]);
+    expect(urls('0.11.12')).toHaveLength(2);
+    expect(urls('0.10.2')).toEqual(['https://github.com/astral-sh/uv/releases/download/0.10.2/uv-x86_64-unknown-linux-gnu.tar.gz']);
+  });
+
+  test('CARAPACE_UV_DOWNLOAD_BASE replaces the list, in its order', () => {
+    const settings = settingsFromEnv({ CARAPACE_UV_DOWNLOAD_BASE: 'https://a.example/uv/, http://b.example/uv', CARAPACE_UV_VERSION: '0.11.12' });
+    expect(archiveSources(settings.download_bases, '0.11.12', 't').map((s) => s.sidecarUrl)).toEqual([
+      'https://a.example/uv/0.11.12/uv-t.tar.gz.sha256',
+      'http://b.example/uv/0.11.12/uv-t.tar.gz.sha256',
+    ]);
   });
 });

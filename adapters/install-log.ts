@@ -33,6 +33,8 @@ function stamp(time: number): string {
   return new Date(time).toISOString().replace(/:/g, '-').replace('.', '-');
 }
 
+let recent = { time: '', paths: new Set<string>() };
+
 export class AttemptLog {
   readonly path: string;
   private fd: number | null = null;
@@ -45,7 +47,15 @@ export class AttemptLog {
     started = Date.now(),
     purpose = 'install',
   ) {
-    this.path = join(layout.logsDir, `${purpose}-${stamp(started)}-${process.pid}.log`);
+    const time = stamp(started);
+    const base = `${purpose}-${time}-${process.pid}`;
+    // Two attempts of one process within a millisecond (two installers on one home) must not
+    // share a file, or discarding one log would delete the other.
+    if (recent.time !== time) recent = { time, paths: new Set() };
+    let name = `${base}.log`;
+    for (let n = 2; recent.paths.has(join(layout.logsDir, name)); n++) name = `${base}-${n}.log`;
+    this.path = join(layout.logsDir, name);
+    recent.paths.add(this.path);
   }
 
   /** Appends one line (or several) with a timestamp; buffered until `open()`. */

@@ -34,7 +34,7 @@ export const HINTS: Record<InstallErrorCode, string> = {
     'SkyPilot installed but `sky --version` did not work; run `carapace-sky install` again to repair it.',
   timeout: 'The step took too long; retry on a faster connection, or raise the matching CARAPACE_*_TIMEOUT.',
   cancelled: 'The install was cancelled; start it again when ready.',
-  locked: 'Another installer holds the lock; wait for it to finish, or remove a stale lock after checking.',
+  locked: 'Another install is using CARAPACE_HOME; wait for it to finish and retry (a stale lock is taken over automatically).',
   invalid_config: 'Fix the named setting (environment variable or flag) and run again; docs/configuration.md lists them.',
   internal: 'This is a bug in carapace-skypilot; please report it with the detail below.',
 };

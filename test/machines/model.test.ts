@@ -74,10 +74,6 @@ const traversal = {
   serializeEvent: (e: unknown) => JSON.stringify(e),
 };
 
-function doneWith(src: Src, event: ModelEvent) {
-  return 'output' in event ? event.output : undefined;
-}
-
 async function replay(events: ModelEvent[]) {
   const harness = startControlled({ settings: SETTINGS, deps: { fetch, now: Date.now } });
   for (const event of events) {
@@ -86,7 +82,7 @@ async function replay(events: ModelEvent[]) {
     if (match) {
       const deferred = await harness.invoked(match[2] as Src);
       harness.pending.delete(match[2] as Src);
-      if (match[1] === 'done') deferred.resolve(doneWith(match[2] as Src, event));
+      if (match[1] === 'done') deferred.resolve('output' in event ? event.output : undefined);
       else deferred.reject((event as { error: unknown }).error);
     } else {
       harness.actor.send(event as never);

@@ -13,7 +13,7 @@ import { packageNameOf } from '../../../actors/tool-env.ts';
 import { uvEnvironment } from '../../../actors/uv-env.ts';
 import { toInstallErrorData } from '../../../machines/errors.ts';
 import type { InstallErrorData, InstallSettings } from '../../../machines/types.ts';
-import { AttemptCoordinator } from '../../installer.ts';
+import { AttemptCoordinator } from '../../attempt.ts';
 import { layoutOf } from '../../layout.ts';
 import { ExitError } from '../errors.ts';
 import type { CommandIO } from '../io.ts';

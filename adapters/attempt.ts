@@ -1,0 +1,235 @@
+/**
+ * One attempt's share of CARAPACE_HOME across processes: the install lock (adapters/lock.ts)
+ * held from the start of `checking` to the end, the attempt's log, the record of how it
+ * ended, and the clean-up of what crashed attempts left. A process that finds the lock held
+ * reports "waiting for another installer (pid N)" and, once it gets the lock, finds SkyPilot
+ * installed, or ends with the failure of the attempt it waited for rather than repeat it.
+ */
+import { readdir, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { rememberUvVersion } from '../actors/check.ts';
+import { ensureHome } from '../actors/home.ts';
+import { InstallError, toInstallErrorData } from '../machines/errors.ts';
+import type { InstallEvent } from '../machines/install.ts';
+import type { InstallErrorData, InstallSettings, InstallStatus } from '../machines/types.ts';
+import { AttemptLog, KEEP_LOGS, pruneLogs, readLastAttempt, withLog, writeLastAttempt } from './install-log.ts';
+import type { InstallerActors, InstallerDeps, InstallerEvent } from './installer.ts';
+import { layoutOf, type Layout } from './layout.ts';
+import { acquireLock, pidAlive, type LockLease, type LockOwner } from './lock.ts';
+import { redactorFor } from './redact.ts';
+
+/** "waiting for another installer (pid N)", naming the host when it is not this one. */
+export function waitingMessage(holder: LockOwner, host: string): string {
+  const what = holder.purpose === 'install' ? '' : ` running ${holder.purpose}`;
+  const where = holder.host === host ? '' : ` on ${holder.host}`;
+  return `waiting for another installer${what} (pid ${holder.pid}${where})`;
+}
+
+/** Private files are named `<name>.<pid>[-<token>].tmp` while they are written. */
+const TEMP_FILE = /\.(\d+)(?:-[0-9a-f]+)?\.tmp$/;
+
+/**
+ * Removes what killed attempts left behind: everything in staging, and the temporary files of
+ * dead processes beside the lock, the logs and the cache. Only the lock holder may, since
+ * staging is the holder's alone.
+ */
+export async function clearLeftovers(layout: Layout): Promise<void> {
+  const list = (dir: string) => readdir(dir).catch(() => [] as string[]);
+  const staged = await list(layout.stagingDir);
+  await Promise.all(staged.map((entry) => rm(join(layout.stagingDir, entry), { recursive: true, force: true })));
+  for (const dir of [layout.home, layout.logsDir, layout.cacheDir]) {
+    for (const name of await list(dir)) {
+      const pid = Number(TEMP_FILE.exec(name)?.[1] ?? NaN);
+      if (Number.isInteger(pid) && pid !== process.pid && !pidAlive(pid)) await rm(join(dir, name), { force: true });
+    }
+  }
+}
+
+export function redactError(error: InstallErrorData, redact: (text: string) => string): InstallErrorData {
+  return { ...error, message: redact(error.message), detail: error.detail === null ? null : redact(error.detail) };
+}
+
+type Outcome = { ok: true; sky_path?: string; status?: InstallStatus; summary?: string } | { ok: false; error: InstallErrorData };
+
+export interface CoordinatorOptions {
+  /** What the attempt does; names its log and its lock. */
+  purpose?: 'install' | 'upgrade' | 'uninstall';
+  lock?: InstallerDeps['lock'];
+  started?: number;
+}
+
+export interface EnterHooks {
+  /** Called with "waiting for another installer (pid N)" for each holder waited behind. */
+  onWait?: (message: string, holder: LockOwner) => void;
+  /** Called when another process took the lock over while this attempt held it. */
+  onLost?: () => void;
+}
+
+/**
+ * One attempt's share of CARAPACE_HOME: the lock, the log and the record of how it ended.
+ * The installer wraps each machine attempt in one; `upgrade` and `uninstall` use it directly.
+ */
+export class AttemptCoordinator {
+  readonly layout: Layout;
+  readonly log: AttemptLog;
+  readonly redact: (text: string) => string;
+  private lease: LockLease | null = null;
+  /** The attempt ended with the failure of the one it waited behind. */
+  private shared = false;
+  private didWork = false;
+  private lostLock = false;
+
+  private readonly purpose: NonNullable<CoordinatorOptions['purpose']>;
+  private readonly started: number;
+
+  constructor(
+    private readonly settings: InstallSettings,
+    private readonly opts: CoordinatorOptions = {},
+  ) {
+    this.purpose = opts.purpose ?? 'install';
+    this.started = opts.started ?? Date.now();
+    this.layout = layoutOf(settings.home);
+    this.redact = redactorFor(settings.env);
+    this.log = new AttemptLog(this.layout, this.redact, this.started, this.purpose);
+  }
+
+  /** The actors of this attempt: the lock is taken before `check`, uv's version remembered after a download. */
+  wrap(work: InstallerActors, send: (event: InstallEvent) => void): InstallerActors {
+    return {
+      ...work,
+      check: async (input, signal) => {
+        const hooks: EnterHooks = {
+          onWait: (message) => send({ type: 'install.progress', progress: { phase: 'checking', message, percent: null } }),
+          onLost: () => send({ type: 'install.cancel', reason: 'another installer took over the install lock' }),
+        };
+        await this.enter(hooks, signal);
+        return work.check(input, signal);
+      },
+      downloadUv: async (input, signal) => {
+        const output = await work.downloadUv(input, signal);
+        await rememberUvVersion(this.settings.home, output.uv_path, output.uv_version).catch(() => {});
+        return output;
+      },
+    };
+  }
+
+  /**
+   * Creates CARAPACE_HOME, opens the log and takes the lock (waiting unless `wait` is false,
+   * which fails with code `locked` instead), then clears what crashed attempts left.
+   */
+  async enter(hooks: EnterHooks = {}, signal?: AbortSignal, wait = true): Promise<void> {
+    await ensureHome(this.layout);
+    await this.log.open();
+    const { settings } = this;
+    this.log.write(
+      [
+        `carapace-sky ${this.purpose} attempt, pid ${process.pid} on ${hostname()}`,
+        `CARAPACE_HOME=${settings.home}`,
+        `uv ${settings.uv_version} from ${settings.download_bases.join(', ')}; ${settings.skypilot_spec} with Python ${settings.python}`,
+        ...['HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY', 'SSL_CERT_FILE', 'UV_DEFAULT_INDEX', 'UV_INDEX_URL']
+          .map((name) => [name, settings.env[name] ?? settings.env[name.toLowerCase()]] as const)
+          .filter(([, value]) => value)
+          .map(([name, value]) => `${name}=${value}`),
+      ].join('\n'),
+    );
+    const host = hostname();
+    this.lease = await acquireLock(this.layout.lockFile, {
+      ...this.opts.lock,
+      ...(signal ? { signal } : {}),
+      wait,
+      purpose: this.purpose,
+      onWait: (holder) => {
+        const message = waitingMessage(holder, host);
+        this.log.write(message);
+        hooks.onWait?.(message, holder);
+      },
+    });
+    this.lease.onLost(() => {
+      this.lostLock = true;
+      this.log.write('another process took the lock over');
+      hooks.onLost?.();
+    });
+    const failure = await this.failureWaitedFor();
+    if (failure) {
+      this.shared = true;
+      throw failure;
+    }
+    await clearLeftovers(this.layout);
+  }
+
+  /**
+   * When this attempt waited behind one that failed, that failure, so N waiting processes do
+   * not repeat a download that just failed N times. A cancelled attempt is not shared: its
+   * caller stopped, not the install.
+   */
+  private async failureWaitedFor(): Promise<InstallError | null> {
+    const waitedOn = this.lease?.waitedOn ?? [];
+    if (waitedOn.length === 0) return null;
+    const last = await readLastAttempt(this.layout);
+    if (!last || last.ok || !last.error || last.error.code === 'cancelled' || last.purpose !== this.purpose) return null;
+    if (!waitedOn.some((holder) => holder.token === last.token)) return null;
+    const error = last.error;
+    return new InstallError(error.code, `${error.message} (in another installer, pid ${last.pid})`, {
+      hint: error.hint,
+      detail: withLog(error, last.log).detail,
+      phase: error.phase,
+    });
+  }
+
+  /** Writes a line to the log of an attempt that changes something (so the log is kept). */
+  note(text: string): void {
+    this.didWork = true;
+    this.log.write(text);
+  }
+
+  /** Sees every event of the attempt: logs it and notes whether any work was done. */
+  observe(event: InstallerEvent): void {
+    if (event.type === 'install-state') {
+      if (event.to !== 'checking' && event.to !== 'complete' && event.to !== 'error') this.didWork = true;
+      this.log.write(`state ${event.from ?? 'start'} -> ${event.to}`);
+    } else {
+      const { phase, message, percent } = event.progress;
+      this.log.write(`[${phase}] ${message}${percent === null ? '' : ` (${percent.toFixed(1)}%)`}`);
+    }
+  }
+
+  /** Records the outcome, keeps or drops the log, and releases the lock, in that order. */
+  async finish<T extends Outcome>(output: T): Promise<T | { ok: false; error: InstallErrorData }> {
+    try {
+      let out: T | { ok: false; error: InstallErrorData } = output;
+      if (this.lostLock && !out.ok) {
+        const lost = new InstallError('locked', 'another installer took over the install lock while this one ran');
+        out = { ok: false, error: toInstallErrorData(lost, out.error.phase) };
+      }
+      // An attempt that found everything in place, or only relayed another's failure, leaves no log.
+      const keepLog = this.log.opened && (this.didWork || (!out.ok && !this.shared));
+      if (!out.ok) out = { ok: false, error: redactError(withLog(out.error, keepLog ? this.log.path : null), this.redact) };
+      this.log.write(
+        out.ok
+          ? `complete: ${out.summary ?? `SkyPilot ${out.status?.sky_version ?? ''} at ${out.sky_path}`}`
+          : `error[${out.error.code}] during ${out.error.phase}: ${out.error.message}\nhint: ${out.error.hint}\n${out.error.detail ?? ''}`,
+      );
+      if (this.lease && !this.shared) {
+        await writeLastAttempt(this.layout, {
+          token: this.lease.owner.token,
+          pid: process.pid,
+          host: this.lease.owner.host,
+          purpose: this.purpose,
+          started: new Date(this.started).toISOString(),
+          finished: new Date().toISOString(),
+          ok: out.ok,
+          error: out.ok ? null : out.error,
+          log: keepLog ? this.log.path : null,
+        });
+      }
+      if (keepLog) this.log.close();
+      else await this.log.discard();
+      if (this.lease) await pruneLogs(this.layout.logsDir, KEEP_LOGS, this.log.path);
+      return out;
+    } finally {
+      await this.lease?.release();
+    }
+  }
+}
+

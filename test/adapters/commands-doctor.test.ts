@@ -4,7 +4,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMirror, type Mirror } from '../fixtures/mirror.ts';
-import { jsonLines, runCli, tempHome } from '../e2e/cli.ts';
+import { jsonLines, mirrorEnv, runCli, tempHome } from '../e2e/cli.ts';
 
 let mirror: Mirror;
 beforeAll(async () => {
@@ -17,15 +17,12 @@ afterAll(async () => {
 type Finding = { topic: string; level: string; message: string; hint?: string };
 
 function envFor(home: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    CARAPACE_HOME: home,
-    CARAPACE_UV_DOWNLOAD_BASE: mirror.base,
-    CARAPACE_UV_SHA256: mirror.sha256(),
+  return mirrorEnv(mirror, home, {
     PATH: '/usr/bin:/bin',
     SSL_CERT_FILE: '',
     NODE_EXTRA_CA_CERTS: '',
     ...extra,
-  };
+  });
 }
 
 async function doctor(env: Record<string, string>) {

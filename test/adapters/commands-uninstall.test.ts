@@ -1,10 +1,10 @@
 /** `carapace-sky uninstall [--all]`: removes what the product installed; refuses during an install. */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { access, lstat, readdir, writeFile } from 'node:fs/promises';
+import { lstat, readdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { startMirror, type Mirror } from '../fixtures/mirror.ts';
-import { runCli, tempHome } from '../e2e/cli.ts';
+import { exists, mirrorEnv, runCli, tempHome } from '../e2e/cli.ts';
 
 let mirror: Mirror;
 beforeAll(async () => {
@@ -14,12 +14,9 @@ afterAll(async () => {
   await mirror.close();
 });
 
-const exists = (p: string) => access(p).then(() => true, () => false);
 const present = (p: string) => lstat(p).then(() => true, () => false);
 
-function envFor(home: string): Record<string, string> {
-  return { CARAPACE_HOME: home, CARAPACE_UV_DOWNLOAD_BASE: mirror.base, CARAPACE_UV_SHA256: mirror.sha256() };
-}
+const envFor = (home: string) => mirrorEnv(mirror, home);
 
 async function installed(): Promise<string> {
   const home = await tempHome('carapace-uninstall-');

@@ -4,7 +4,7 @@ import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startMirror, type Mirror } from '../fixtures/mirror.ts';
 import { STANDIN_SKY_VERSION } from '../fixtures/standin-uv.ts';
-import { jsonLines, runCli, tempHome } from '../e2e/cli.ts';
+import { jsonLines, mirrorEnv, runCli, tempHome, uvRuns } from '../e2e/cli.ts';
 
 let mirror: Mirror;
 let newer: Mirror;
@@ -15,18 +15,7 @@ afterAll(async () => {
   await Promise.all([mirror.close(), newer.close()]);
 });
 
-function envFor(home: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    CARAPACE_HOME: home,
-    CARAPACE_UV_DOWNLOAD_BASE: mirror.base,
-    CARAPACE_UV_SHA256: mirror.sha256(),
-    STANDIN_UV_LOG: join(home, '..', 'uv.log'),
-    ...extra,
-  };
-}
-
-const uvRuns = async (home: string) =>
-  (await readFile(join(home, '..', 'uv.log'), 'utf8').catch(() => '')).split('\n').filter(Boolean).map((l) => l.replace(/^\d+ /, ''));
+const envFor = (home: string, extra: Record<string, string> = {}) => mirrorEnv(mirror, home, extra);
 
 describe('carapace-sky upgrade', () => {
   test('runs uv tool upgrade with progress, verifies, and status shows the new version; no uv download', async () => {

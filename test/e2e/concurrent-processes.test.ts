@@ -3,10 +3,10 @@
  * and a terminal): one download, one uv run, and every process ends with the same outcome.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { access, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startMirror, type Mirror } from '../fixtures/mirror.ts';
-import { jsonLines, runCli, tempHome } from './cli.ts';
+import { exists, jsonLines, mirrorEnv, runCli, tempHome, uvRuns } from './cli.ts';
 
 let mirror: Mirror;
 beforeAll(async () => {
@@ -16,22 +16,8 @@ afterAll(async () => {
   await mirror.close();
 });
 
-const exists = (p: string) => access(p).then(() => true, () => false);
-
-function envFor(home: string, extra: Record<string, string> = {}) {
-  return {
-    CARAPACE_HOME: home,
-    CARAPACE_UV_DOWNLOAD_BASE: mirror.base,
-    CARAPACE_UV_SHA256: mirror.sha256(),
-    STANDIN_UV_LOG: join(home, '..', 'uv.log'),
-    ...extra,
-  };
-}
-
-async function uvRuns(home: string, sub: string): Promise<number> {
-  const log = await readFile(join(home, '..', 'uv.log'), 'utf8').catch(() => '');
-  return log.split('\n').filter((line) => line.endsWith(` ${sub}`)).length;
-}
+const envFor = (home: string, extra: Record<string, string> = {}) => mirrorEnv(mirror, home, extra);
+const uvRunCount = async (home: string, sub: string) => (await uvRuns(home)).filter((run) => run === sub).length;
 
 const waiting = (progress: Array<Record<string, unknown>>) =>
   progress.some((p) => p.phase === 'checking' && /^waiting for another installer \(pid \d+\)$/.test(String(p.message)));
@@ -49,7 +35,7 @@ describe('installs from many processes at once', () => {
     expect(new Set(outputs.map((o) => JSON.stringify(o.result))).size).toBe(1);
     expect(outputs[0]!.result).toMatchObject({ ok: true, sky_path: join(home, 'tools/bin/sky') });
     expect(mirror.downloads() - before).toBe(1);
-    expect(await uvRuns(home, 'tool install')).toBe(1);
+    expect(await uvRunCount(home, 'tool install')).toBe(1);
 
     const workers = outputs.filter((o) => o.progress.some((p) => p.phase === 'installing_skypilot'));
     expect(workers).toHaveLength(1);
@@ -77,7 +63,7 @@ describe('installs from many processes at once', () => {
     for (const result of results) {
       expect(result).toMatchObject({ ok: false, error: { code: 'uv_install_failed', phase: 'installing_skypilot' } });
     }
-    expect(await uvRuns(home, 'tool install')).toBe(1);
+    expect(await uvRunCount(home, 'tool install')).toBe(1);
     // Every error names the one log of the attempt that failed.
     const logs = (await readdir(join(home, 'logs'))).filter((n) => n.endsWith('.log'));
     expect(logs).toHaveLength(1);
@@ -88,6 +74,6 @@ describe('installs from many processes at once', () => {
     // A later install is a fresh attempt, not the old failure.
     const again = await runCli(['install', '--json'], envFor(home));
     expect(again.exitCode).toBe(0);
-    expect(await uvRuns(home, 'tool install')).toBe(2);
+    expect(await uvRunCount(home, 'tool install')).toBe(2);
   }, 150_000);
 });

@@ -14,7 +14,7 @@ import { execa } from 'execa';
 import { access, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startMirror, streamBytes, type Mirror } from '../fixtures/mirror.ts';
-import { CLI, jsonLines, runCli, tempHome } from './cli.ts';
+import { CLI, jsonLines, mirrorEnv, runCli, tempHome } from './cli.ts';
 
 const SEED = Number(process.env.CRASH_SEED ?? 20261122);
 const KILLS = 20;
@@ -49,9 +49,7 @@ afterAll(async () => {
 
 const exists = (p: string) => access(p).then(() => true, () => false);
 
-function envFor(home: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { CARAPACE_HOME: home, CARAPACE_UV_DOWNLOAD_BASE: mirror.base, CARAPACE_UV_SHA256: mirror.sha256(), ...extra };
-}
+const envFor = (home: string, extra: Record<string, string> = {}) => mirrorEnv(mirror, home, extra);
 
 /** Starts `install --json` in its own process group and kills the group after `lines` progress lines plus `extraMs`. */
 async function installAndKill(env: Record<string, string>, lines: number, extraMs: number) {

@@ -4,14 +4,13 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { createHash } from 'node:crypto';
-import { access, mkdir, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { mkdir, readdir, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { startMirror, type Mirror } from '../fixtures/mirror.ts';
 import { STANDIN_SKY_VERSION } from '../fixtures/standin-uv.ts';
-import { jsonLines, runCli, tempHome } from './cli.ts';
+import { exists, jsonLines, mirrorEnv, runCli, tempHome, uvRuns } from './cli.ts';
 
-const exists = (p: string) => access(p).then(() => true, () => false);
 let mirror: Mirror;
 
 beforeAll(async () => {
@@ -21,14 +20,7 @@ afterAll(async () => {
   await mirror.close();
 });
 
-function envFor(home: string, extra: Record<string, string> = {}) {
-  return {
-    CARAPACE_HOME: home,
-    CARAPACE_UV_DOWNLOAD_BASE: mirror.base,
-    CARAPACE_UV_SHA256: mirror.sha256(),
-    ...extra,
-  };
-}
+const envFor = (home: string, extra: Record<string, string> = {}) => mirrorEnv(mirror, home, extra);
 
 describe('carapace-sky install (end to end)', () => {
   test('a fresh install downloads uv, installs SkyPilot, verifies it, and status reports it', async () => {
@@ -62,14 +54,13 @@ describe('carapace-sky install (end to end)', () => {
     expect(await readdir(join(home, 'staging'))).toEqual([]);
 
     // Second run: checking → complete, no download, no uv run.
-    const again = await runCli(['install', '--json'], envFor(home, { STANDIN_UV_LOG: join(home, '..', 'uv.log') }));
+    const again = await runCli(['install', '--json'], envFor(home));
     expect(again.exitCode).toBe(0);
     const second = jsonLines(again.stdout);
     expect(second.result.ok).toBe(true);
     expect([...new Set(second.progress.map((p) => p.phase))]).toEqual(['checking']);
     expect(mirror.downloads()).toBe(before + 1);
-    const uvRuns = await readFile(join(home, '..', 'uv.log'), 'utf8').catch(() => '');
-    expect(uvRuns).not.toContain('tool install');
+    expect((await uvRuns(home)).filter((run) => run === 'tool install')).toHaveLength(1);
   });
 
   test('uv present and sky missing: installs SkyPilot without downloading uv', async () => {

@@ -5,6 +5,8 @@
  */
 export { createInstaller, installer, type Installer, type InstallerDeps, type InstallerEvent } from './adapters/installer.ts';
 export { skyBinary } from './adapters/sky-binary.ts';
+/** Status read from disk, without starting uv or Python: cheap enough to call per request. */
+export { getInstallStatus } from './actors/check.ts';
 export { settingsFromEnv } from './adapters/settings.ts';
 export { installMachine } from './machines/install.ts';
 export { InstallError, HINTS } from './machines/errors.ts';

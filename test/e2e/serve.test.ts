@@ -1,0 +1,59 @@
+/**
+ * `carapace-sky serve` as a real process: it says where it listens, installs on demand
+ * through the same installer as the CLI, refuses foreign hosts, and stops cleanly on SIGTERM.
+ */
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { execa } from 'execa';
+import { startMirror, type Mirror } from '../fixtures/mirror.ts';
+import { STANDIN_SKY_VERSION } from '../fixtures/standin-uv.ts';
+import { CLI, mirrorEnv, tempHome, uvRuns } from './cli.ts';
+
+let mirror: Mirror;
+beforeAll(async () => {
+  mirror = await startMirror();
+});
+afterAll(async () => {
+  await mirror.close();
+});
+
+/** Resolves with the service's URL once its start-up line appears on stderr. */
+function listeningUrl(child: ReturnType<typeof execa>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const url = /listening on (http:\/\/\S+)/.exec(seen)?.[1];
+      if (url) resolve(url.replace(/\/$/, ''));
+    });
+    child.once('exit', () => reject(new Error(`serve exited before listening:\n${seen}`)));
+  });
+}
+
+test('serve answers status, installs once on ensure, and stops on SIGTERM', async () => {
+  const home = await tempHome('carapace-serve-');
+  const child = execa(CLI, ['serve', '--port', '0'], { env: { ...process.env, ...mirrorEnv(mirror, home) }, reject: false });
+  try {
+    const url = await listeningUrl(child);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+
+    const before = await (await fetch(`${url}/cluster/install-status`)).json();
+    expect(before).toMatchObject({ sky_installed: false, carapace_home: home, phase: null });
+
+    const answers = await Promise.all(
+      [1, 2, 3].map(() => fetch(`${url}/cluster/ensure-skypilot`, { method: 'POST' }).then(async (r) => [r.status, await r.json()] as const)),
+    );
+    for (const [status, body] of answers) {
+      expect(status).toBe(200);
+      expect(body).toMatchObject({ ok: true, status: { sky_installed: true, sky_version: STANDIN_SKY_VERSION } });
+    }
+    expect((await uvRuns(home)).filter((run) => run === 'tool install')).toHaveLength(1);
+
+    const foreign = await fetch(`${url}/cluster/install-status`, { headers: { host: 'evil.example' } });
+    expect(foreign.status).toBe(421);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  const exit = await child;
+  expect(exit.exitCode).toBe(0);
+  expect(String(exit.stderr)).toContain('stopping');
+});

@@ -70,6 +70,10 @@ export async function runProcess(file: string, args: string[], opts: RunOptions)
   let stderr = '';
   const outBuf = { text: '' };
   const errBuf = { text: '' };
+  // execa's `encoding` applies to the result, not to the streams: decode them ourselves, or
+  // a multi-byte character (uv's `×`, `╰─▶`) split across two reads turns into U+FFFD.
+  child.stdout?.setEncoding('utf8');
+  child.stderr?.setEncoding('utf8');
   child.stdout?.on('data', (chunk: string) => {
     stdout += chunk;
     if (opts.onStdoutLine) for (const line of lines(outBuf, chunk)) opts.onStdoutLine(line);

@@ -31,7 +31,9 @@ const RULES: Array<[RegExp, string | ((...m: string[]) => string)]> = [
   ],
 ];
 
-const SECRET_NAME = /(TOKEN|SECRET|PASSW(OR)?D|PWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|AUTH)/i;
+// PWD and OLDPWD are the current folder, not a password: masking them would hide every path.
+const NOT_SECRET = new Set(['PWD', 'OLDPWD']);
+const SECRET_NAME = /(TOKEN|SECRET|PASSW(OR)?D|(^|_)PWD$|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|AUTH)/i;
 
 export function redact(text: string, secrets: readonly string[] = []): string {
   let out = text;
@@ -46,7 +48,7 @@ export function redact(text: string, secrets: readonly string[] = []): string {
 export function secretsIn(env: Record<string, string | undefined>): string[] {
   const values: string[] = [];
   for (const [name, value] of Object.entries(env)) {
-    if (value && value.length >= 8 && SECRET_NAME.test(name)) values.push(value);
+    if (value && value.length >= 8 && SECRET_NAME.test(name) && !NOT_SECRET.has(name.toUpperCase())) values.push(value);
   }
   // Longest first, so a secret that contains another is masked whole.
   return values.sort((a, b) => b.length - a.length);

@@ -96,7 +96,13 @@ function sameSecret(given: string, expected: string): boolean {
 function cookieValue(header: string | null, name: string): string | null {
   for (const part of (header ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq !== -1 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq === -1 || part.slice(0, eq).trim() !== name) continue;
+    try {
+      return decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      // A malformed escape is no token: the request gets the ordinary 401.
+      return null;
+    }
   }
   return null;
 }

@@ -33,6 +33,15 @@ describe('runProcess', () => {
     expect(lines).toEqual(['one', 'two']);
   });
 
+  test('multi-byte characters split across reads arrive whole', async () => {
+    // printf writes the two halves of "×" (0xC3 0x97) in separate writes, a read apart.
+    const result = await runProcess('/bin/sh', ['-c', "printf '\\303' >&2; sleep 0.2; printf '\\227 No solution\\n' >&2"], {
+      env: { PATH: process.env.PATH },
+      label: 'sh',
+    });
+    expect(result.stderr).toBe('× No solution\n');
+  });
+
   test('a timeout kills the whole process group, grandchildren included', async () => {
     const { pidFile, args } = await grandchildScript();
     const error = await runProcess('/bin/sh', args, { env: { PATH: process.env.PATH }, label: 'sh', timeoutMs: 500 }).catch((e) => e);

@@ -244,6 +244,12 @@ describe('token', () => {
     expect(calls.ensure).toBe(0);
     expect(gk.subscriberCount()).toBe(0);
   });
+
+  test('a malformed token cookie is an ordinary 401, not a server error', async () => {
+    const { gk } = gatekeeper({ token: TOKEN });
+    const response = await gk.fetch(local('/cluster/events', { headers: { cookie: 'carapace_gatekeeper_token=%E0' } }));
+    expect(response.status).toBe(401);
+  });
 });
 
 describe('page', () => {

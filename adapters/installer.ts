@@ -81,7 +81,8 @@ export interface Installer {
   getStatus(): Promise<InstallStatus>;
   /** The phase of the running attempt, or null when none runs. */
   phase(): InstallPhase | null;
-  cancel(reason?: string): void;
+  /** Cancels the running attempt; resolves once it has ended and cleaned up. */
+  cancel(reason?: string): Promise<void>;
   settings(): InstallSettings;
 }
 
@@ -204,8 +205,12 @@ export function createInstaller(deps: InstallerDeps = {}): Installer {
     return { id, actor, result, waiters: 0 };
   }
 
-  function cancel(reason?: string) {
-    running?.actor?.send({ type: 'install.cancel', ...(reason ? { reason } : {}) });
+  /** Cancels the running attempt; resolves once it has ended and cleaned up after itself. */
+  async function cancel(reason?: string): Promise<void> {
+    const attempt = running;
+    if (!attempt?.actor) return;
+    attempt.actor.send({ type: 'install.cancel', ...(reason ? { reason } : {}) });
+    await attempt.result;
   }
 
   async function ensureSkypilot(opts: EnsureOptions = {}): Promise<InstallOutput> {
@@ -225,8 +230,10 @@ export function createInstaller(deps: InstallerDeps = {}): Installer {
       const onAbort = () => {
         attempt.waiters--;
         const phase = phaseOf(attempt.actor.getSnapshot());
-        if (attempt.waiters === 0 && running === attempt) cancel('the caller stopped waiting');
-        resolve(cancelledOutput(phase));
+        // The last caller to leave takes the attempt with it, and waits for its clean-up
+        // (staging removed, uv's process group gone, the log closed): a CLI exits right after.
+        const ended = attempt.waiters === 0 && running === attempt ? cancel('the caller stopped waiting') : Promise.resolve();
+        void ended.then(() => resolve(cancelledOutput(phase)));
       };
       signal.addEventListener('abort', onAbort, { once: true });
       void attempt.result.then((output) => {

@@ -30,7 +30,7 @@ function stubInstaller(output: InstallOutput = OK) {
       return STATUS;
     },
     phase: () => null,
-    cancel() {},
+    async cancel() {},
     settings: () => {
       throw new Error('not used');
     },

@@ -46,6 +46,7 @@ export async function serve(
     signal.addEventListener('abort', () => resolve(), { once: true });
   });
   io.stderr.write('carapace gatekeeper stopping\n');
-  if (installer.phase() !== null) installer.cancel('the gatekeeper is stopping');
+  // Wait for the attempt's clean-up, so no staging or uv process outlives the service.
+  if (installer.phase() !== null) await installer.cancel('the gatekeeper is stopping');
   await running.stop();
 }

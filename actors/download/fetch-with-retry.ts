@@ -6,6 +6,8 @@
  * server sent) and keeps the sink's state; any answer other than the exact rest restarts
  * the sink from zero. The sink hashes and unpacks, so nothing is buffered here.
  */
+import { stat } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { InstallError } from '../../machines/errors.ts';
 import { backoffDelayMs, isRetryableStatus, parseRetryAfter, sleep, type BackoffPolicy } from './backoff.ts';
 import { isCertificateError } from './ca.ts';
@@ -276,7 +278,25 @@ async function attempt(url: string, sink: BodySink, state: ResumeState, opts: Fe
 }
 
 /** Fetches `url` into `sink`; resolves once every byte is in, or throws an InstallError. */
+/**
+ * A `file://` source answers like a server would: Bun's fetch says 200 for a missing file and
+ * only fails when the body is read, which would look like a bug rather than a wrong path.
+ */
+async function checkLocalFile(url: string): Promise<void> {
+  if (!url.startsWith('file:')) return;
+  try {
+    const info = await stat(fileURLToPath(url));
+    if (info.isFile()) return;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'EACCES' || code === 'EPERM' ? 'cannot be read' : 'does not exist';
+    throw new InstallError('http_status', `${url} ${why}`, { detail: url, cause: error });
+  }
+  throw new InstallError('http_status', `${url} is not a file`, { detail: url });
+}
+
 export async function fetchWithRetry(url: string, sink: BodySink, opts: FetchWithRetryOptions): Promise<void> {
+  await checkLocalFile(url);
   const attempts = Math.max(1, Math.floor(opts.attempts));
   const state: ResumeState = { canRange: false, validator: null, total: null };
   let used = 0;

@@ -4,10 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, rm, symlink } from 'node:fs/promises';
+import { mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { startMirror, type Mirror } from '../fixtures/mirror.ts';
+import { buildUvArchive, hostTriple, sidecarText } from '../fixtures/release.ts';
 import { STANDIN_SKY_VERSION } from '../fixtures/standin-uv.ts';
 import { exists, jsonLines, mirrorEnv, runCli, tempHome, uvRuns } from './cli.ts';
 
@@ -173,3 +174,27 @@ describe('broken archives from a mirror (end to end)', () => {
     expect(await exists(join(home, 'uv/bin/uv'))).toBe(false);
   });
 });
+
+describe('a file:// mirror (an air-gapped copy on disk)', () => {
+  test('installs from it; a base without the files says which file is missing, and the next base is tried', async () => {
+    const root = join(await tempHome('carapace-filemirror-'), '..', 'mirror');
+    await mkdir(join(root, '0.10.5'), { recursive: true });
+    const archive = await buildUvArchive({ version: '0.10.5', triple: hostTriple(), outDir: join(root, '0.10.5') });
+    await writeFile(`${archive.path}.sha256`, sidecarText(archive.sha256, archive.name));
+    const env = (bases: string) => ({ CARAPACE_HOME: '', CARAPACE_UV_VERSION: '0.10.5', CARAPACE_UV_DOWNLOAD_BASE: bases });
+
+    const missing = await runCli(['install', '--json'], { ...env('file:///nonexistent/uv'), CARAPACE_HOME: await tempHome() });
+    // 0.10.5 is not in the built-in table, so the sidecar is looked for first.
+    expect(jsonLines(missing.stdout).result).toMatchObject({
+      ok: false,
+      error: { code: 'checksum_unavailable', detail: expect.stringContaining('/nonexistent/uv/0.10.5/uv-') },
+    });
+    expect(jsonLines(missing.stdout).result.error.detail).toContain('does not exist');
+
+    const run = await runCli(['install', '--json'], { ...env(`file:///nonexistent/uv,file://${root}`), CARAPACE_HOME: await tempHome() });
+    const { progress, result } = jsonLines(run.stdout);
+    expect(result).toMatchObject({ ok: true, status: { uv_version: '0.10.5' } });
+    expect(progress.some((p) => String(p.message).includes('trying the next source'))).toBe(true);
+  });
+});
+

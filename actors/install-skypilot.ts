@@ -24,7 +24,7 @@ export async function installSkypilot(input: InstallSkypilotInput, signal: Abort
   await mkdir(layout.toolDir, { recursive: true });
   input.report({ message: `uv ${uvInstallArgs(input).join(' ')}`, percent: null });
   const result = await runProcess(input.uv_path, uvInstallArgs(input), {
-    env: uvEnvironment(layout, input.settings.env),
+    env: await uvEnvironment(layout, input.settings.env),
     signal,
     timeoutMs: input.settings.install_timeout_ms,
     label: 'uv tool install',

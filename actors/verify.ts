@@ -18,7 +18,7 @@ export function parseSkyVersion(output: string): string | null {
 export async function verifySky(input: ActorInput, signal: AbortSignal): Promise<VerifyOutput> {
   const layout = layoutOf(input.settings.home);
   const result = await runProcess(layout.sky, ['--version'], {
-    env: uvEnvironment(layout, input.settings.env),
+    env: await uvEnvironment(layout, input.settings.env),
     signal,
     timeoutMs: input.settings.verify_timeout_ms,
     label: 'sky --version',

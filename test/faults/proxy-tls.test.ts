@@ -6,6 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { rootCertificates } from 'node:tls';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -130,8 +133,9 @@ describe('certificates', () => {
   });
 });
 
-test('uv gets the same proxy and CA settings', () => {
-  const env = uvEnvironment(layoutOf('/h'), {
+test('uv gets the same proxy and CA settings; an extra CA joins the built-in roots in a bundle', async () => {
+  const layout = layoutOf(join(await mkdtemp(join(tmpdir(), 'carapace-uvenv-')), 'home'));
+  const env = await uvEnvironment(layout, {
     HTTPS_PROXY: 'http://proxy:3128',
     HTTP_PROXY: 'http://proxy:3128',
     NO_PROXY: 'internal.example',
@@ -141,7 +145,12 @@ test('uv gets the same proxy and CA settings', () => {
     HTTPS_PROXY: 'http://proxy:3128',
     HTTP_PROXY: 'http://proxy:3128',
     NO_PROXY: 'internal.example',
-    SSL_CERT_FILE: CA,
+    SSL_CERT_FILE: join(layout.cacheDir, 'ca-bundle.pem'),
+    UV_CACHE_DIR: join(layout.cacheDir, 'uv'),
   });
-  expect(uvEnvironment(layoutOf('/h'), { SSL_CERT_FILE: '/etc/corp.pem', NODE_EXTRA_CA_CERTS: CA }).SSL_CERT_FILE).toBe('/etc/corp.pem');
+  const bundle = await readFile(env.SSL_CERT_FILE!, 'utf8');
+  expect(bundle).toContain((await readFile(CA, 'utf8')).trim());
+  expect(bundle).toContain(rootCertificates[0]!);
+  expect((await uvEnvironment(layout, { SSL_CERT_FILE: '/etc/corp.pem', NODE_EXTRA_CA_CERTS: CA })).SSL_CERT_FILE).toBe('/etc/corp.pem');
+  expect((await uvEnvironment(layout, { UV_CACHE_DIR: '/var/cache/uv' })).UV_CACHE_DIR).toBe('/var/cache/uv');
 });

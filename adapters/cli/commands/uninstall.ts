@@ -43,7 +43,7 @@ export async function uninstall(settings: InstallSettings, io: CommandIO, opts: 
     const present = await Promise.all(targets.map(existsOrLink));
     if (envDir && present[1] && (await uvVersionAt(layout.uv, settings.env, undefined, settings.home))) {
       const result = await runProcess(layout.uv, ['tool', 'uninstall', name!], {
-        env: uvEnvironment(layout, settings.env),
+        env: await uvEnvironment(layout, settings.env),
         timeoutMs: 120_000,
         label: 'uv tool uninstall',
         onStderrLine: (line) => coordinator.note(line),

@@ -66,7 +66,7 @@ export async function upgrade(
     const args = uvUpgradeArgs(settings);
     enter('installing_skypilot', `uv ${args.join(' ')}`);
     const result = await runProcess(uvPath, args, {
-      env: uvEnvironment(layout, settings.env),
+      env: await uvEnvironment(layout, settings.env),
       signal,
       timeoutMs: settings.install_timeout_ms,
       label: 'uv tool upgrade',

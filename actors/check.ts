@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSyn
 import { join } from 'node:path';
 import { layoutOf, type Layout } from '../adapters/layout.ts';
 import type { CheckResult, InstallSettings, InstallStatus } from '../machines/types.ts';
+import { receiptDrift } from './requirement.ts';
 import { inspectToolEnv } from './tool-env.ts';
 
 const UV_VERSION = /^uv (\S+)/;
@@ -124,7 +125,16 @@ export async function checkInstall(settings: InstallSettings, signal?: AbortSign
     uv_path: uvVersion !== null ? layout.uv : null,
     sky_path: env.runnable ? layout.sky : null,
     sky_problem: env.problem,
+    sky_outdated: env.runnable && env.envDir ? outdated(env.envDir, settings) : null,
   };
+}
+
+function outdated(envDir: string, settings: InstallSettings): string | null {
+  try {
+    return receiptDrift(readFileSync(join(envDir, 'uv-receipt.toml'), 'utf8'), settings.skypilot_spec, settings.python);
+  } catch {
+    return null;
+  }
 }
 
 /** A check's public status, plus why an existing SkyPilot cannot run when that is the case. */

@@ -94,7 +94,10 @@ export const installMachine = setup({
     verify: fromPromise<VerifyOutput, ActorInput>(async () => notProvided('verify')),
   },
   guards: {
-    skyReady: ({ event }) => (event as unknown as { output: CheckResult }).output.status.sky_installed,
+    skyReady: ({ event }) => {
+      const check = (event as unknown as { output: CheckResult }).output;
+      return check.status.sky_installed && check.sky_outdated === null;
+    },
     hasUv: ({ event }) => (event as unknown as { output: CheckResult }).output.status.uv_installed,
   },
   actions: {
@@ -193,7 +196,7 @@ export const installMachine = setup({
           deps: context.deps,
           report: reporterFor(self, 'installing_skypilot'),
           uv_path: context.uv_path!,
-          force: context.check?.sky_problem != null,
+          force: context.check?.sky_problem != null || context.check?.sky_outdated != null,
         }),
         onDone: { target: 'verifying' },
         onError: { target: 'error', actions: { type: 'recordError', params: { phase: 'installing_skypilot' } } },

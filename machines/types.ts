@@ -44,6 +44,8 @@ export interface CheckResult {
   sky_path: string | null;
   /** Set when a tool environment exists but cannot run, so the install must replace it. */
   sky_problem: string | null;
+  /** Set when SkyPilot runs but was installed for another spec or Python than the settings ask for. */
+  sky_outdated: string | null;
 }
 
 export interface InstallSettings {

@@ -19,6 +19,7 @@ function nothing(home: string): CheckResult {
     uv_path: null,
     sky_path: null,
     sky_problem: null,
+    sky_outdated: null,
   };
 }
 
@@ -28,6 +29,7 @@ function ready(home: string): CheckResult {
     uv_path: join(home, 'uv/bin/uv'),
     sky_path: join(home, 'tools/bin/sky'),
     sky_problem: null,
+    sky_outdated: null,
   };
 }
 

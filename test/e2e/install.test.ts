@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { startMirror, type Mirror } from '../fixtures/mirror.ts';
@@ -86,6 +86,25 @@ describe('carapace-sky install (end to end)', () => {
     const run = await runCli(['install', '--json'], envFor(home));
     expect(jsonLines(run.stdout).result.ok).toBe(true);
     expect(JSON.parse((await runCli(['status', '--json'], envFor(home))).stdout).sky_installed).toBe(true);
+  });
+
+  test('a changed CARAPACE_SKYPILOT_SPEC or CARAPACE_PYTHON reinstalls instead of being ignored', async () => {
+    const home = await tempHome();
+    expect((await runCli(['install', '--json'], envFor(home))).exitCode).toBe(0);
+    const receipt = join(home, 'tools/environments/skypilot-nightly/uv-receipt.toml');
+
+    const gcp = await runCli(['install', '--json'], envFor(home, { CARAPACE_SKYPILOT_SPEC: 'skypilot-nightly[aws,gcp]' }));
+    expect(jsonLines(gcp.stdout).result.ok).toBe(true);
+    expect([...new Set(jsonLines(gcp.stdout).progress.map((p) => p.phase))]).toContain('installing_skypilot');
+    expect(await readFile(receipt, 'utf8')).toContain('extras = ["aws", "gcp"]');
+
+    const py311 = await runCli(['install', '--json'], envFor(home, { CARAPACE_SKYPILOT_SPEC: 'skypilot-nightly[aws,gcp]', CARAPACE_PYTHON: '3.11' }));
+    expect(jsonLines(py311.stdout).result.ok).toBe(true);
+    expect(await readFile(receipt, 'utf8')).toContain('python = "3.11"');
+
+    // Asking again for what is there is checking → complete.
+    const same = await runCli(['install', '--json'], envFor(home, { CARAPACE_SKYPILOT_SPEC: 'skypilot-nightly[gcp,aws]', CARAPACE_PYTHON: '3.11' }));
+    expect([...new Set(jsonLines(same.stdout).progress.map((p) => p.phase))]).toEqual(['checking']);
   });
 
   test('a digest mismatch fails with checksum_mismatch and leaves no uv behind', async () => {

@@ -48,20 +48,30 @@ export const CHECKS = {
     uv_path: '/h/uv/bin/uv',
     sky_path: '/h/tools/bin/sky',
     sky_problem: null,
+    sky_outdated: null,
   },
   uvOnly: {
     status: status({ uv_installed: true, uv_version: '0.10.2' }),
     uv_path: '/h/uv/bin/uv',
     sky_path: null,
     sky_problem: null,
+    sky_outdated: null,
   },
   broken: {
     status: status({ uv_installed: true, uv_version: '0.10.2' }),
     uv_path: '/h/uv/bin/uv',
     sky_path: null,
     sky_problem: 'sky cannot start: its interpreter is missing',
+    sky_outdated: null,
   },
-  nothing: { status: status(), uv_path: null, sky_path: null, sky_problem: null },
+  outdated: {
+    status: status({ uv_installed: true, uv_version: '0.10.2', sky_installed: true, sky_version: '1.0.0.dev1' }),
+    uv_path: '/h/uv/bin/uv',
+    sky_path: '/h/tools/bin/sky',
+    sky_problem: null,
+    sky_outdated: 'installed as skypilot-nightly[aws], but CARAPACE_SKYPILOT_SPEC asks for skypilot-nightly[aws,gcp]',
+  },
+  nothing: { status: status(), uv_path: null, sky_path: null, sky_problem: null, sky_outdated: null },
 } satisfies Record<string, CheckResult>;
 
 export function startControlled(input: InstallInput = { settings: SETTINGS, deps: { fetch, now: Date.now } }) {

@@ -44,6 +44,12 @@ describe('install machine', () => {
     expect((await invoked('installSkypilot')).input).toMatchObject({ force: true, uv_path: '/h/uv/bin/uv' });
   });
 
+  test('a SkyPilot installed for other settings is reinstalled with force, not taken as complete', async () => {
+    const { invoked } = startControlled();
+    (await invoked('check')).resolve(CHECKS.outdated);
+    expect((await invoked('installSkypilot')).input).toMatchObject({ force: true, uv_path: '/h/uv/bin/uv' });
+  });
+
   test('an actor failure ends in error with the phase it happened in and a hint', async () => {
     const { actor, invoked } = startControlled();
     (await invoked('check')).resolve(CHECKS.uvOnly);

@@ -101,6 +101,15 @@ describe('launch', () => {
     expect(await rig.uvInstalls()).toBe(0);
   }, 60_000);
 
+  test('a task file others can write is refused with 403 before anything installs or runs', async () => {
+    const { rig, gk, task } = await setup();
+    await chmod(task, 0o666);
+    const res = await gk.fetch(post('/cluster/launch', { cluster: 'dev', task }));
+    expect(res.status).toBe(403);
+    expect((await res.json()).error).toMatchObject({ code: 'task_not_trusted' });
+    expect(await rig.uvInstalls()).toBe(0);
+  }, 60_000);
+
   test('a failed credential check answers 412 with an AWS hint and does not launch', async () => {
     const { gk, task } = await setup({ env: { STANDIN_SKY_CHECK_FAIL: '1' } });
     const res = await gk.fetch(post('/cluster/launch', { cluster: 'dev', task }));

@@ -39,6 +39,15 @@ export async function parseLaunchRequest(body: unknown): Promise<LaunchRequest> 
   }
   const info = await stat(task).catch(() => null);
   if (!info?.isFile()) throw badRequest(`the task file ${task} does not exist or is not a file`, 'Check the path of the task YAML.');
+  // A task runs commands and uploads files with this user's cloud credentials. Without a token,
+  // any local program can reach the service, so the task must be this user's own file and not
+  // writable by others: another user must not be able to write what we launch.
+  const uid = process.getuid?.();
+  if (uid !== undefined && (info.uid !== uid || (info.mode & 0o022) !== 0)) {
+    throw new HttpError(403, 'task_not_trusted', `the task file ${task} is not owned by this user, or others can write it`, {
+      hint: 'Launch a task YAML that you own and that only you can write (chmod go-w).',
+    });
+  }
   return { cluster, task };
 }
 

@@ -125,16 +125,8 @@ export async function checkInstall(settings: InstallSettings, signal?: AbortSign
     uv_path: uvVersion !== null ? layout.uv : null,
     sky_path: env.runnable ? layout.sky : null,
     sky_problem: env.problem,
-    sky_outdated: env.runnable && env.envDir ? outdated(env.envDir, settings) : null,
+    sky_outdated: env.receipt !== null ? receiptDrift(env.receipt, settings.skypilot_spec, settings.python) : null,
   };
-}
-
-function outdated(envDir: string, settings: InstallSettings): string | null {
-  try {
-    return receiptDrift(readFileSync(join(envDir, 'uv-receipt.toml'), 'utf8'), settings.skypilot_spec, settings.python);
-  } catch {
-    return null;
-  }
 }
 
 /** A check's public status, plus why an existing SkyPilot cannot run when that is the case. */

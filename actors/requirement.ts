@@ -4,7 +4,17 @@
  * shape from uv (crates/uv-tool): `requirements = [{ name = "…", extras = ["aws"],
  * specifier = "==1.0" }, …]` and `python = "3.12"` when `--python` was given.
  */
-import { normalizeName } from './tool-env.ts';
+
+/** PEP 503 name normalisation, as uv names tool environments. */
+export function normalizeName(name: string): string {
+  return name.toLowerCase().replace(/[-_.]+/g, '-');
+}
+
+/** The distribution a requirement names: `skypilot-nightly[aws]==1.0` → `skypilot-nightly`. */
+export function packageNameOf(spec: string): string | null {
+  const match = /^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[|[<>=!~;@ ]|$)/.exec(spec);
+  return match?.[1] ? normalizeName(match[1]) : null;
+}
 
 export interface Requirement {
   name: string;

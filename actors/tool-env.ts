@@ -10,6 +10,7 @@
 import { accessSync, closeSync, constants, openSync, readdirSync, readFileSync, readlinkSync, readSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Layout } from '../adapters/layout.ts';
+import { packageNameOf, parseReceipt } from './requirement.ts';
 
 export interface ToolEnvReport {
   /** The environment folder the `sky` link points into, or the one named by the spec. */
@@ -19,17 +20,8 @@ export interface ToolEnvReport {
   runnable: boolean;
   /** Why an existing install cannot run; null when healthy or when nothing is installed. */
   problem: string | null;
-}
-
-/** PEP 503 name normalisation, as uv names tool environments. */
-export function normalizeName(name: string): string {
-  return name.toLowerCase().replace(/[-_.]+/g, '-');
-}
-
-/** The distribution a requirement names: `skypilot-nightly[aws]==1.0` → `skypilot-nightly`. */
-export function packageNameOf(spec: string): string | null {
-  const match = /^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[|[<>=!~;@ ]|$)/.exec(spec);
-  return match?.[1] ? normalizeName(match[1]) : null;
+  /** The text of `uv-receipt.toml` of a runnable environment, read once for every use. */
+  receipt: string | null;
 }
 
 function exists(path: string): boolean {
@@ -92,12 +84,9 @@ export async function distVersion(envDir: string, name: string): Promise<string 
   return null;
 }
 
-/** The requirement name a receipt records first (`requirements = [{ name = "…" …`). */
-export async function receiptPackage(envDir: string): Promise<string | null> {
+function readReceipt(envDir: string): string | null {
   try {
-    const receipt = readFileSync(join(envDir, 'uv-receipt.toml'), 'utf8');
-    const name = /requirements\s*=\s*\[\s*\{\s*name\s*=\s*"([^"]+)"/.exec(receipt)?.[1];
-    return name ? normalizeName(name) : null;
+    return readFileSync(join(envDir, 'uv-receipt.toml'), 'utf8');
   } catch {
     return null;
   }
@@ -133,29 +122,29 @@ export async function inspectToolEnv(layout: Layout, spec: string): Promise<Tool
   const envDir = envFromLink ?? (specName ? join(layout.toolDir, specName) : null);
   const envPresent = envDir !== null && exists(envDir);
 
-  if (linkTarget === null && !envPresent) return { envDir, version: null, runnable: false, problem: null };
+  if (linkTarget === null && !envPresent) return { envDir, version: null, runnable: false, problem: null, receipt: null };
   if (linkTarget === null) {
-    return { envDir, version: null, runnable: false, problem: `${layout.sky} is missing` };
+    return { envDir, version: null, runnable: false, problem: `${layout.sky} is missing`, receipt: null };
   }
   if (!envPresent) {
-    return { envDir, version: null, runnable: false, problem: `${layout.sky} points to a missing environment` };
+    return { envDir, version: null, runnable: false, problem: `${layout.sky} points to a missing environment`, receipt: null };
   }
-  const fromReceipt = await receiptPackage(envDir!);
-  const name = fromReceipt ?? specName;
+  const receipt = readReceipt(envDir!);
+  const name = (receipt !== null ? parseReceipt(receipt).requirement?.name : null) ?? specName;
   const version = name ? await distVersion(envDir!, name) : null;
   if (!exists(linkTarget)) {
-    return { envDir, version, runnable: false, problem: `${layout.sky} is a dangling link to ${linkTarget}` };
+    return { envDir, version, runnable: false, problem: `${layout.sky} is a dangling link to ${linkTarget}`, receipt: null };
   }
   // uv writes the receipt last, after the packages and the entry points (install_executables
   // in crates/uv/src/commands/tool/common.rs), and a reinstall deletes the whole environment
   // first: an environment without a receipt is an install that was cut short.
-  if (fromReceipt === null && !exists(join(envDir!, 'uv-receipt.toml'))) {
-    return { envDir, version, runnable: false, problem: `${envDir} has no uv-receipt.toml: an install was interrupted` };
+  if (receipt === null) {
+    return { envDir, version, runnable: false, problem: `${envDir} has no uv-receipt.toml: an install was interrupted`, receipt: null };
   }
   const problem = await interpreterProblem(linkTarget);
-  if (problem) return { envDir, version, runnable: false, problem: `sky cannot start: ${problem}` };
+  if (problem) return { envDir, version, runnable: false, problem: `sky cannot start: ${problem}`, receipt: null };
   if (version === null) {
-    return { envDir, version, runnable: false, problem: `no ${name ?? 'SkyPilot'} METADATA in ${envDir}` };
+    return { envDir, version, runnable: false, problem: `no ${name ?? 'SkyPilot'} METADATA in ${envDir}`, receipt: null };
   }
-  return { envDir, version, runnable: true, problem: null };
+  return { envDir, version, runnable: true, problem: null, receipt };
 }

@@ -9,7 +9,7 @@ import { access, lstat, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { uvVersionAt } from '../../../actors/check.ts';
 import { runProcess } from '../../../actors/process.ts';
-import { packageNameOf } from '../../../actors/tool-env.ts';
+import { packageNameOf } from '../../../actors/requirement.ts';
 import { uvEnvironment } from '../../../actors/uv-env.ts';
 import { toInstallErrorData } from '../../../machines/errors.ts';
 import type { InstallErrorData, InstallSettings } from '../../../machines/types.ts';

@@ -7,7 +7,7 @@
 import { checkInstall, uvVersionAt } from '../../../actors/check.ts';
 import { downloadUv } from '../../../actors/download-uv.ts';
 import { runProcess } from '../../../actors/process.ts';
-import { packageNameOf } from '../../../actors/tool-env.ts';
+import { packageNameOf } from '../../../actors/requirement.ts';
 import { uvEnvironment } from '../../../actors/uv-env.ts';
 import { verifySky } from '../../../actors/verify.ts';
 import { InstallError, tail, toInstallErrorData } from '../../../machines/errors.ts';

@@ -2,44 +2,38 @@
  * `checking`: what is installed, read from disk on every call (the design keeps no state
  * of its own). SkyPilot's version comes from its tool environment's files (tool-env.ts), so
  * status never starts Python. uv's version needs `uv --version`, so it is cached by path,
- * size, mtime and inode, in memory and in CARAPACE_HOME/cache/uv-version.json, so that a
- * fresh `carapace-sky status` process spawns nothing once the version is known. File calls
- * are synchronous for the reason given in tool-env.ts.
+ * size and mtime, in memory and in CARAPACE_HOME/cache/uv-version.json, so that a
+ * fresh `carapace-sky status` process spawns nothing once the version is known. Reads use
+ * Bun's file calls for the reason given in tool-env.ts; node:fs is loaded only to write.
  */
-import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { layoutOf, type Layout } from '../adapters/layout.ts';
 import type { CheckResult, InstallSettings, InstallStatus } from '../machines/types.ts';
-import { receiptDrift } from './requirement.ts';
-import { inspectToolEnv } from './tool-env.ts';
+import type { StatusSettings } from '../adapters/status-settings.ts';
+import { inspectToolEnv, readText } from './tool-env.ts';
 
 const UV_VERSION = /^uv (\S+)/;
-const CACHE_FILE = 'uv-version.json';
 
-type CacheEntries = Record<string, { key: string; version: string }>;
-const memory = new Map<string, { key: string; version: string }>();
+type CacheEntry = { key: string; version: string };
+type CacheEntries = Record<string, CacheEntry>;
+const memory = new Map<string, CacheEntry>();
 
 export function parseUvVersion(output: string): string | null {
   return UV_VERSION.exec(output.trim())?.[1] ?? null;
 }
 
-/** What identifies one build of a file without reading it; a replaced uv changes it. */
+/**
+ * What identifies one build of a file without reading it: a replaced uv changes its size or
+ * mtime. Bun's synchronous size and mtime; a missing file has size 0, as no uv does.
+ */
 function fileKey(path: string): string | null {
-  try {
-    const info = statSync(path);
-    return info.isFile() ? `${info.size}:${info.mtimeMs}:${info.ino}` : null;
-  } catch {
-    return null;
-  }
+  const file = Bun.file(path);
+  const size = file.size;
+  return size > 0 ? `${size}:${file.lastModified}` : null;
 }
 
-function cachePath(layout: Layout): string {
-  return join(layout.cacheDir, CACHE_FILE);
-}
-
-function readDiskCache(layout: Layout): CacheEntries {
+async function readDiskCache(layout: Layout): Promise<CacheEntries> {
   try {
-    const data = JSON.parse(readFileSync(cachePath(layout), 'utf8')) as unknown;
+    const data = JSON.parse((await readText(layout.uvVersionCache)) ?? '{}') as unknown;
     return data && typeof data === 'object' ? (data as CacheEntries) : {};
   } catch {
     return {};
@@ -47,12 +41,13 @@ function readDiskCache(layout: Layout): CacheEntries {
 }
 
 /** Best effort: a read-only or full home only costs the next process one `uv --version`. */
-function writeDiskCache(layout: Layout, path: string, key: string, version: string): void {
-  const file = cachePath(layout);
+async function writeDiskCache(layout: Layout, path: string, entry: CacheEntry): Promise<void> {
+  const { mkdirSync, renameSync, unlinkSync, writeFileSync } = await import('node:fs');
+  const file = layout.uvVersionCache;
   const tmp = `${file}.${process.pid}.tmp`;
   try {
-    const entries = readDiskCache(layout);
-    entries[path] = { key, version };
+    const entries = await readDiskCache(layout);
+    entries[path] = entry;
     mkdirSync(layout.cacheDir, { recursive: true, mode: 0o700 });
     writeFileSync(tmp, JSON.stringify(entries) + '\n', { mode: 0o600 });
     renameSync(tmp, file);
@@ -70,7 +65,7 @@ export async function rememberUvVersion(home: string, path: string, version: str
   const key = fileKey(path);
   if (key === null) return;
   memory.set(path, { key, version });
-  writeDiskCache(layoutOf(home), path, key, version);
+  await writeDiskCache(layoutOf(home), path, { key, version });
 }
 
 /** The version of the uv at `path`, or null when it is missing or does not run. */
@@ -86,7 +81,7 @@ export async function uvVersionAt(
   if (cached?.key === key) return cached.version;
   const layout = home !== undefined ? layoutOf(home) : null;
   if (layout) {
-    const onDisk = readDiskCache(layout)[path];
+    const onDisk = (await readDiskCache(layout))[path];
     if (onDisk?.key === key && typeof onDisk.version === 'string') {
       memory.set(path, onDisk);
       return onDisk.version;
@@ -99,7 +94,7 @@ export async function uvVersionAt(
     const version = result.exitCode === 0 ? parseUvVersion(result.stdout) : null;
     if (version) {
       memory.set(path, { key, version });
-      if (layout) writeDiskCache(layout, path, key, version);
+      if (layout) await writeDiskCache(layout, path, { key, version });
     }
     return version;
   } catch (error) {
@@ -108,21 +103,30 @@ export async function uvVersionAt(
   }
 }
 
-export async function checkInstall(settings: InstallSettings, signal?: AbortSignal): Promise<CheckResult> {
+/** What is on disk, before it is compared with the settings. */
+async function detect(settings: StatusSettings, signal?: AbortSignal) {
   const layout = layoutOf(settings.home);
   const [uvVersion, env] = await Promise.all([
     uvVersionAt(layout.uv, settings.env, signal, settings.home),
     inspectToolEnv(layout, settings.skypilot_spec),
   ]);
+  const status: InstallStatus = {
+    uv_installed: uvVersion !== null,
+    uv_version: uvVersion,
+    sky_installed: env.runnable,
+    sky_version: env.runnable ? env.version : null,
+    carapace_home: settings.home,
+  };
+  return { layout, status, env };
+}
+
+export async function checkInstall(settings: InstallSettings, signal?: AbortSignal): Promise<CheckResult> {
+  const { layout, status, env } = await detect(settings, signal);
+  // Loaded here, not at the top: `status` never compares, and every module costs it time.
+  const { receiptDrift } = await import('./requirement.ts');
   return {
-    status: {
-      uv_installed: uvVersion !== null,
-      uv_version: uvVersion,
-      sky_installed: env.runnable,
-      sky_version: env.runnable ? env.version : null,
-      carapace_home: settings.home,
-    },
-    uv_path: uvVersion !== null ? layout.uv : null,
+    status,
+    uv_path: status.uv_installed ? layout.uv : null,
     sky_path: env.runnable ? layout.sky : null,
     sky_problem: env.problem,
     sky_outdated: env.receipt !== null ? receiptDrift(env.receipt, settings.skypilot_spec, settings.python) : null,
@@ -130,11 +134,12 @@ export async function checkInstall(settings: InstallSettings, signal?: AbortSign
 }
 
 /** A check's public status, plus why an existing SkyPilot cannot run when that is the case. */
-export function statusOf(check: CheckResult): InstallStatus {
+export function statusOf(check: Pick<CheckResult, 'status' | 'sky_problem'>): InstallStatus {
   return check.sky_problem ? { ...check.status, sky_problem: check.sky_problem } : check.status;
 }
 
 /** What `status` shows: files only, never Python, and uv only on a cache miss. */
-export async function getInstallStatus(settings: InstallSettings, signal?: AbortSignal): Promise<InstallStatus> {
-  return statusOf(await checkInstall(settings, signal));
+export async function getInstallStatus(settings: StatusSettings, signal?: AbortSignal): Promise<InstallStatus> {
+  const { status, env } = await detect(settings, signal);
+  return statusOf({ status, sky_problem: env.problem });
 }

@@ -1,19 +1,19 @@
 /**
  * Reads SkyPilot's tool environment the way uv lays it out (uv-receipt.toml, the venv's
- * dist-info METADATA, the `sky` link in UV_TOOL_BIN_DIR) without starting Python: status
- * is asked often and `import sky` costs 0.5 to 1 s.
+ * dist-info METADATA, the `sky` entry point linked into UV_TOOL_BIN_DIR) without starting
+ * Python: status is asked often and `import sky` costs 0.5 to 1 s.
  *
- * The calls are synchronous on purpose: a dozen metadata reads of tiny local files take
- * about 0.1 ms that way, while the first asynchronous call of a fresh process starts the
- * runtime's I/O thread pool and costs milliseconds, which is most of a `status` process.
+ * A working install is read with Bun's own file calls only: `status` is a fresh process
+ * each time it is asked, and loading node:fs alone costs about 2 ms there, more than all the
+ * reads together (docs/performance.md); only a broken install loads it, to say what broke. Reads are Bun.file (not Bun.mmap: a mapping stays until garbage
+ * collection, and `sky` cannot be executed while it is mapped: ETXTBSY); the executable
+ * checks are Bun.which. Bun has no readlink, so the environment is found the way the kernel
+ * finds it when `sky` runs: from the interpreter the entry point's shebang names.
  */
-import { accessSync, closeSync, constants, openSync, readdirSync, readFileSync, readlinkSync, readSync, realpathSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Layout } from '../adapters/layout.ts';
-import { packageNameOf, parseReceipt } from './requirement.ts';
 
 export interface ToolEnvReport {
-  /** The environment folder the `sky` link points into, or the one named by the spec. */
+  /** The environment `sky` runs in, or the one named by the spec when `sky` cannot be read. */
   envDir: string | null;
   version: string | null;
   /** True when `sky` resolves, its interpreter exists and both are executable. */
@@ -24,127 +24,128 @@ export interface ToolEnvReport {
   receipt: string | null;
 }
 
-function exists(path: string): boolean {
+/** A small file's text (its first `bytes` bytes), or null when it cannot be read. */
+export async function readText(path: string, bytes?: number): Promise<string | null> {
   try {
-    accessSync(path);
-    return true;
+    const file = Bun.file(path);
+    return await (bytes === undefined ? file : file.slice(0, bytes)).text();
   } catch {
-    return false;
+    return null; // missing, a folder, or unreadable
   }
 }
 
+/** An executable file for this user, after links: Bun.which answers that for an absolute path, synchronously. */
 function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  return Bun.which(path) !== null;
 }
 
-function firstLine(path: string): string {
-  const fd = openSync(path, 'r');
-  try {
-    const buffer = Buffer.alloc(512);
-    const bytesRead = readSync(fd, buffer, 0, buffer.length, 0);
-    return buffer.subarray(0, bytesRead).toString('utf8').split('\n')[0] ?? '';
-  } finally {
-    closeSync(fd);
-  }
+const TRAMPOLINE = /^'''exec' '((?:[^']|'\\'')+)' "\$0" "\$@"$/;
+
+/**
+ * The interpreter a script's first lines name, or null for a native binary. uv writes
+ * `#!<env>/bin/python`, or, when that line would pass 127 bytes or holds a space, a
+ * `/bin/sh` trampoline whose second line is `'''exec' '<env>/bin/python' "$0" "$@"`
+ * (format_shebang in crates/uv-install-wheel/src/wheel.rs).
+ */
+export function scriptInterpreter(head: string): string | null {
+  if (!head.startsWith('#!')) return null;
+  const [first = '', second = ''] = head.split('\n', 2);
+  const interpreter = first.slice(2).trim().split(/\s+/)[0] ?? '';
+  const wrapped = interpreter === '/bin/sh' ? TRAMPOLINE.exec(second) : null;
+  return wrapped?.[1] ? wrapped[1].replaceAll(`'\\''`, `'`) : interpreter || null;
+}
+
+/** `<env>/bin/python3.12` → `<env>`; null for any other interpreter (`/usr/bin/env`, `/bin/sh`). */
+function envOfInterpreter(interpreter: string): string | null {
+  return /^(\/.+)\/bin\/python[\d.]*$/.exec(interpreter)?.[1] ?? null;
 }
 
 /** Version from the environment's dist-info METADATA (`Version:` header). */
 export async function distVersion(envDir: string, name: string): Promise<string | null> {
-  const prefix = name.replace(/-/g, '_').toLowerCase() + '-';
-  let libs: string[];
-  try {
-    libs = readdirSync(join(envDir, 'lib')).filter((d) => d.startsWith('python'));
-  } catch {
-    return null;
-  }
-  for (const lib of libs) {
-    const site = join(envDir, 'lib', lib, 'site-packages');
-    let entries: string[] = [];
+  // Wheel dist-info folders use the name with `_` for `-`; older ones keep their own case.
+  const dist = name.replace(/[-_.]+/g, '_').toLowerCase();
+  const exact = new Bun.Glob(`lib/python*/site-packages/${dist}-*.dist-info/METADATA`);
+  const any = new Bun.Glob('lib/python*/site-packages/*.dist-info/METADATA');
+  for (const glob of [exact, any]) {
+    let found: string[];
     try {
-      entries = readdirSync(site);
+      found = [...glob.scanSync({ cwd: envDir })];
     } catch {
-      continue;
+      return null; // no environment folder
     }
-    for (const entry of entries) {
-      if (!entry.endsWith('.dist-info') || !entry.toLowerCase().startsWith(prefix)) continue;
-      try {
-        const metadata = readFileSync(join(site, entry, 'METADATA'), 'utf8');
-        const version = /^Version:\s*(\S+)/m.exec(metadata)?.[1];
-        if (version) return version;
-      } catch {
-        // A dist-info without METADATA is not the one we want.
-      }
+    for (const metadata of found) {
+      const folder = metadata.split('/')[3] ?? '';
+      if (folder.slice(0, folder.indexOf('-')).replace(/[-_.]+/g, '_').toLowerCase() !== dist) continue;
+      const version = /^Version:\s*(\S+)/m.exec((await readText(`${envDir}/${metadata}`)) ?? '')?.[1];
+      if (version) return version;
     }
   }
   return null;
 }
 
-function readReceipt(envDir: string): string | null {
-  try {
-    return readFileSync(join(envDir, 'uv-receipt.toml'), 'utf8');
-  } catch {
-    return null;
-  }
+/** Whether anything (a file, a folder) is at `path`, after links. */
+async function exists(path: string): Promise<boolean> {
+  return Bun.file(path)
+    .stat()
+    .then(() => true, () => false);
 }
 
-/** Why `path` (a script) cannot start, or null when its interpreter is there and runnable. */
-async function interpreterProblem(path: string): Promise<string | null> {
-  if (!isExecutable(path)) return `${path} is not executable`;
-  const line = firstLine(path);
-  if (!line.startsWith('#!')) return null; // a native binary
-  const interpreter = line.slice(2).trim().split(/\s+/)[0] ?? '';
-  if (!isAbsolute(interpreter)) return null;
-  // `/usr/bin/env python` style shebangs resolve at run time; only a missing env is a problem.
+/**
+ * `sky` does not resolve: tell a dangling link from no link, and whether the environment is
+ * there. Bun cannot look at a link itself, so node:fs is loaded when a link may be there;
+ * a machine that never installed has no tools/bin folder and is answered without it.
+ */
+async function unreadableSky(layout: Layout, specEnv: string | null): Promise<ToolEnvReport> {
+  const [envPresent, binPresent] = await Promise.all([specEnv !== null && exists(specEnv), exists(layout.toolBinDir)]);
+  const report = (problem: string | null): ToolEnvReport => ({ envDir: specEnv, version: null, runnable: false, problem, receipt: null });
+  const missing = () => report(envPresent ? `${layout.sky} is missing` : null);
+  if (!binPresent) return missing();
+  const { lstatSync, readlinkSync } = await import('node:fs');
+  const link = lstatSync(layout.sky, { throwIfNoEntry: false });
+  if (!link) return missing();
+  if (!link.isSymbolicLink()) return report(`${layout.sky} cannot be read`);
+  let target = '';
   try {
-    const real = realpathSync(interpreter);
-    if (!isExecutable(real)) return `its interpreter ${real} is not executable`;
+    target = readlinkSync(layout.sky);
   } catch {
-    return `its interpreter ${interpreter} is missing`;
+    // Replaced since the lstat; the next check sees what is there now.
   }
-  return null;
+  return report(envPresent ? `${layout.sky} is a dangling link to ${target}` : `${layout.sky} points to a missing environment (${target})`);
+}
+
+/** The environment uv makes for the requirement: UV_TOOL_DIR/<normalised name>. */
+async function specEnvOf(layout: Layout, spec: string): Promise<string | null> {
+  // Needed only when `sky` does not name its environment, so loaded only then.
+  const { packageNameOf } = await import('./requirement.ts');
+  const name = packageNameOf(spec);
+  return name ? `${layout.toolDir}/${name}` : null;
 }
 
 export async function inspectToolEnv(layout: Layout, spec: string): Promise<ToolEnvReport> {
-  const specName = packageNameOf(spec);
-  let linkTarget: string | null = null;
-  try {
-    linkTarget = resolve(layout.toolBinDir, readlinkSync(layout.sky));
-  } catch (error) {
-    // EINVAL: `sky` is a regular file, not a link; uv on Unix always links.
-    if ((error as NodeJS.ErrnoException).code === 'EINVAL') linkTarget = layout.sky;
-  }
-  const envFromLink = linkTarget && linkTarget !== layout.sky ? dirname(dirname(linkTarget)) : null;
-  const envDir = envFromLink ?? (specName ? join(layout.toolDir, specName) : null);
-  const envPresent = envDir !== null && exists(envDir);
+  const head = await readText(layout.sky, 1024);
+  if (head === null) return unreadableSky(layout, await specEnvOf(layout, spec));
 
-  if (linkTarget === null && !envPresent) return { envDir, version: null, runnable: false, problem: null, receipt: null };
-  if (linkTarget === null) {
-    return { envDir, version: null, runnable: false, problem: `${layout.sky} is missing`, receipt: null };
-  }
-  if (!envPresent) {
-    return { envDir, version: null, runnable: false, problem: `${layout.sky} points to a missing environment`, receipt: null };
-  }
-  const receipt = readReceipt(envDir!);
-  const name = (receipt !== null ? parseReceipt(receipt).requirement?.name : null) ?? specName;
-  const version = name ? await distVersion(envDir!, name) : null;
-  if (!exists(linkTarget)) {
-    return { envDir, version, runnable: false, problem: `${layout.sky} is a dangling link to ${linkTarget}`, receipt: null };
-  }
+  const interpreter = scriptInterpreter(head);
+  const envDir = (interpreter && envOfInterpreter(interpreter)) ?? (await specEnvOf(layout, spec));
+  if (envDir === null) return { envDir, version: null, runnable: false, problem: `${layout.sky} is not a uv tool entry point`, receipt: null };
+  const receipt = await readText(`${envDir}/uv-receipt.toml`);
+  // uv names a tool's environment after its normalised package name.
+  const name = envDir.slice(envDir.lastIndexOf('/') + 1);
+  const version = await distVersion(envDir, name);
+  const broken = (problem: string): ToolEnvReport => ({ envDir, version, runnable: false, problem, receipt: null });
+
   // uv writes the receipt last, after the packages and the entry points (install_executables
   // in crates/uv/src/commands/tool/common.rs), and a reinstall deletes the whole environment
   // first: an environment without a receipt is an install that was cut short.
   if (receipt === null) {
-    return { envDir, version, runnable: false, problem: `${envDir} has no uv-receipt.toml: an install was interrupted`, receipt: null };
+    return broken((await exists(envDir)) ? `${envDir} has no uv-receipt.toml: an install was interrupted` : `${layout.sky} points to a missing environment (${envDir})`);
   }
-  const problem = await interpreterProblem(linkTarget);
-  if (problem) return { envDir, version, runnable: false, problem: `sky cannot start: ${problem}`, receipt: null };
-  if (version === null) {
-    return { envDir, version, runnable: false, problem: `no ${name ?? 'SkyPilot'} METADATA in ${envDir}`, receipt: null };
+  if (!isExecutable(layout.sky)) return broken(`sky cannot start: ${layout.sky} is not executable`);
+  // With `#!/usr/bin/env python` only env itself can be checked: python is looked up at run time.
+  if (interpreter?.startsWith('/') && !isExecutable(interpreter)) {
+    const { existsSync } = await import('node:fs'); // a broken install: the cost no longer matters
+    return broken(`sky cannot start: its interpreter ${interpreter} is ${existsSync(interpreter) ? 'not executable' : 'missing'}`);
   }
+  if (version === null) return broken(`no ${name} METADATA in ${envDir}`);
   return { envDir, version, runnable: true, problem: null, receipt };
 }

@@ -2,13 +2,13 @@
  * Install settings from the environment (and CLI flags that mirror it), validated once so a typo
  * fails before any download with a message that names the variable.
  */
-import { homedir } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
 import { InstallError } from '../machines/errors.ts';
 import type { InstallSettings } from '../machines/types.ts';
+import { resolveHome, skypilotSpecFrom } from './status-settings.ts';
+
+export { DEFAULT_SKYPILOT_SPEC, resolveHome } from './status-settings.ts';
 
 export const DEFAULT_UV_VERSION = '0.10.2';
-export const DEFAULT_SKYPILOT_SPEC = 'skypilot-nightly[aws]';
 export const DEFAULT_PYTHON = '3.12';
 
 const GITHUB_BASE = 'https://github.com/astral-sh/uv/releases/download';
@@ -47,14 +47,6 @@ function number(env: Env, variable: string, fallback: number, scale = 1): number
   return value * scale;
 }
 
-export function resolveHome(env: Env): string {
-  const raw = env.CARAPACE_HOME;
-  if (raw === undefined || raw === '') return resolve(homedir(), '.carapace');
-  if (raw.startsWith('~/')) return resolve(homedir(), raw.slice(2));
-  if (!isAbsolute(raw)) return resolve(raw);
-  return raw;
-}
-
 /** Builds install settings from an environment; every install-related CARAPACE_* variable is read here. */
 export function settingsFromEnv(env: Env = process.env): InstallSettings {
   const uvVersion = env.CARAPACE_UV_VERSION || DEFAULT_UV_VERSION;
@@ -76,7 +68,7 @@ export function settingsFromEnv(env: Env = process.env): InstallSettings {
   }
   const python = env.CARAPACE_PYTHON || DEFAULT_PYTHON;
   if (!/^3\.\d+(\.\d+)?$/.test(python)) throw invalid('CARAPACE_PYTHON', python, 'a Python version such as 3.12');
-  const spec = env.CARAPACE_SKYPILOT_SPEC?.trim() || DEFAULT_SKYPILOT_SPEC;
+  const spec = skypilotSpecFrom(env);
   if (spec.startsWith('-')) throw invalid('CARAPACE_SKYPILOT_SPEC', spec, 'a requirement, not an option');
 
   return {

@@ -1,5 +1,3 @@
-import { writeSync } from 'node:fs';
-
 /** What a command may touch of its process: injectable so tests need no globals. */
 export interface CommandIO {
   env: Record<string, string | undefined>;
@@ -9,39 +7,42 @@ export interface CommandIO {
 }
 
 /**
- * Bun builds process.stdout and process.stderr on first access, for about 10 ms of CPU: most
- * of a `status` run. So plain writes go straight to the file descriptor until something needs
- * the stream itself (isTTY, columns, a progress bar), and from then on all go through it.
+ * Writes go through Bun's file sink for the descriptor, flushed on every write: Bun builds
+ * process.stdout and process.stderr on first access for about 10 ms of CPU, and node:fs
+ * costs 2 ms to load, either one most of a `status` run. One sink per descriptor keeps the
+ * writes in order, and it holds what a full pipe cannot take yet until `drain`.
  */
-function lazyStream(fd: 1 | 2, open: () => NodeJS.WriteStream) {
-  let stream: NodeJS.WriteStream | null = null;
-  const real = () => (stream ??= open());
+function sinkStream(fd: 1 | 2) {
+  let sink: ReturnType<typeof Bun.stdout.writer> | null = null;
   return {
     write(text: string): unknown {
-      if (stream) return stream.write(text);
-      try {
-        const bytes = Buffer.from(text);
-        for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
-        return true;
-      } catch {
-        // EAGAIN on a non-blocking pipe: the stream knows how to wait.
-        return real().write(text);
-      }
+      sink ??= (fd === 1 ? Bun.stdout : Bun.stderr).writer();
+      sink.write(text);
+      return sink.flush();
     },
     get isTTY() {
-      return real().isTTY;
+      return process.getBuiltinModule('node:tty').isatty(fd);
     },
+    /** Only a terminal has a width, and only progress bars ask: the stream's cost does not matter then. */
     get columns() {
-      return real().columns;
+      return (fd === 1 ? process.stdout : process.stderr).columns;
+    },
+    async drain(): Promise<void> {
+      await sink?.flush();
     },
   };
 }
 
-export function processIO(): CommandIO {
+export function processIO(): CommandIO & { drain(): Promise<void> } {
+  const stdout = sinkStream(1);
+  const stderr = sinkStream(2);
   return {
     env: process.env,
-    stdout: lazyStream(1, () => process.stdout),
-    stderr: lazyStream(2, () => process.stderr),
+    stdout,
+    stderr,
     cwd: process.cwd(),
+    drain: async () => {
+      await Promise.all([stdout.drain(), stderr.drain()]);
+    },
   };
 }

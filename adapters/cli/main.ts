@@ -1,17 +1,17 @@
 #!/usr/bin/env bun
 /**
  * `carapace-sky`: declares the commands and maps failures to exit codes. Each command is a
- * plain async function in commands/.
+ * plain async function in commands/, imported only when it runs, and so is everything else
+ * a command does not always need (the settings validation, help text, error formatting):
+ * `status` is asked often, and each module a process starts costs it time.
  */
-import { toInstallErrorData } from '../../machines/errors.ts';
+import type { InstallSettings } from '../../machines/types.ts';
 import type { Installer } from '../installer.ts';
-import { settingsFromEnv } from '../settings.ts';
 import { parseArgs } from './args.ts';
 import { ExitError, UsageError } from './errors.ts';
 import { processIO, type CommandIO } from './io.ts';
-import { formatError } from './progress.ts';
 
-/** What a command gets; each command module is imported only when it runs (start-up time). */
+/** What a command gets. */
 export interface CommandContext {
   io: CommandIO;
   flags: Record<string, string | true>;
@@ -23,47 +23,28 @@ export interface CommandContext {
 
 type Command = (ctx: CommandContext) => Promise<void>;
 
+/** Every install setting, validated: for the commands that install or remove. */
+async function settings(c: CommandContext): Promise<InstallSettings> {
+  return (await import('../settings.ts')).settingsFromEnv(c.io.env);
+}
+
 /** The command table: one line each. */
 const COMMANDS: Record<string, Command> = {
-  // Status skips the installer (xstate, execa): it only reads files, and it is asked often.
-  status: async (c) => (await import('./commands/status.ts')).status(await statusReader(c.io.env), c.io, { json: c.json }),
+  // Status reads files only (no installer, xstate or execa), and only the settings it uses.
+  status: async (c) => (await import('./commands/status.ts')).status(c.io, { json: c.json }),
   install: async (c) =>
     (await import('./commands/install.ts')).install(await c.installer(), c.io, {
       json: c.json,
       ...(c.signal ? { signal: c.signal } : {}),
     }),
-  which: async (c) => (await import('./commands/which.ts')).which(settingsFromEnv(c.io.env).home, c.io),
+  which: async (c) => (await import('./commands/which.ts')).which((await settings(c)).home, c.io),
   demo: async (c) => (await import('./commands/demo.ts')).demo(c.io, { json: c.json }),
   serve: async (c) => (await import('./commands/serve.ts')).serve(await c.installer(), c.io, c.flags, c.signal),
   graph: async (c) => (await import('./commands/graph.ts')).graph(c.io, { format: c.flags.format }),
-  upgrade: async (c) => (await import('./commands/upgrade.ts')).upgrade(settingsFromEnv(c.io.env), c.io, { json: c.json, signal: c.signal }),
-  uninstall: async (c) => (await import('./commands/uninstall.ts')).uninstall(settingsFromEnv(c.io.env), c.io, { all: c.flags.all === true, json: c.json }),
+  upgrade: async (c) => (await import('./commands/upgrade.ts')).upgrade(await settings(c), c.io, { json: c.json, signal: c.signal }),
+  uninstall: async (c) => (await import('./commands/uninstall.ts')).uninstall(await settings(c), c.io, { all: c.flags.all === true, json: c.json }),
   doctor: async (c) => (await import('./commands/doctor.ts')).doctor(c.io, { json: c.json }),
 };
-
-async function statusReader(env: Record<string, string | undefined>) {
-  const settings = settingsFromEnv(env);
-  const { getInstallStatus } = await import('../../actors/check.ts');
-  return { getStatus: () => getInstallStatus(settings) };
-}
-
-export const USAGE = `Usage: carapace-sky <command> [options]
-
-Commands:
-  status [--json]     what is installed under CARAPACE_HOME
-  install [--json]    install uv and SkyPilot if needed (progress on the terminal)
-  which               the sky that would run: the managed one, then PATH
-  demo [--json]       a full install from a local stand-in release into a temporary home
-  serve [--host H] [--port P]  the gatekeeper HTTP service (default 127.0.0.1:8787)
-  graph [--format F]  the install statechart from the machine: mermaid (default), dot or json
-  upgrade [--json]    upgrade SkyPilot (uv tool upgrade), and uv when the pinned version changed
-  uninstall [--all]   remove SkyPilot and its link; --all also the managed uv and Pythons
-  doctor [--json]     platform, paths, versions, PATH, proxy and CA, disk, the last error; exit 1 on problems
-
-Options:
-  --home DIR          CARAPACE_HOME (default ~/.carapace)
-  -h, --help          this help
-`;
 
 const VALUE_FLAGS = new Set(['home', 'host', 'port', 'format']);
 const BOOL_FLAGS = new Set(['json', 'help', 'all']);
@@ -72,7 +53,7 @@ export async function main(argv: string[], io: CommandIO = processIO(), signal?:
   try {
     const { command, flags, rest } = parseArgs(argv, VALUE_FLAGS, BOOL_FLAGS);
     if (flags.help || command === null || command === 'help') {
-      io.stdout.write(USAGE);
+      io.stdout.write((await import('./usage.ts')).USAGE);
       return command === null && !flags.help ? 2 : 0;
     }
     const env = typeof flags.home === 'string' ? { ...io.env, CARAPACE_HOME: flags.home } : io.env;
@@ -87,25 +68,31 @@ export async function main(argv: string[], io: CommandIO = processIO(), signal?:
       installer: async () => {
         const { createInstaller, installer } = await import('../installer.ts');
         if (env === process.env) return installer();
-        const { inspectedInstaller } = await import('../inspector.ts');
+        const [{ inspectedInstaller }, { settingsFromEnv }] = await Promise.all([import('../inspector.ts'), import('../settings.ts')]);
         return inspectedInstaller(env, (deps) => createInstaller({ ...deps, settings: () => settingsFromEnv(env) }));
       },
     });
     return 0;
   } catch (error) {
-    if (error instanceof ExitError) return error.exitCode;
-    if (error instanceof UsageError) {
-      io.stderr.write(`carapace-sky: ${error.message}\n\n${USAGE}`);
-      return 2;
-    }
-    const data = toInstallErrorData(error, 'checking');
-    if (data.code === 'internal') {
-      io.stderr.write(`carapace-sky: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      return 70;
-    }
-    io.stderr.write(formatError(data));
-    return 1;
+    return report(error, io);
   }
+}
+
+/** Maps a failure to its exit code, after saying what went wrong. */
+async function report(error: unknown, io: CommandIO): Promise<number> {
+  if (error instanceof ExitError) return error.exitCode;
+  if (error instanceof UsageError) {
+    io.stderr.write(`carapace-sky: ${error.message}\n\n${(await import('./usage.ts')).USAGE}`);
+    return 2;
+  }
+  const [{ toInstallErrorData }, { formatError }] = await Promise.all([import('../../machines/errors.ts'), import('./progress.ts')]);
+  const data = toInstallErrorData(error, 'checking');
+  if (data.code === 'internal') {
+    io.stderr.write(`carapace-sky: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 70;
+  }
+  io.stderr.write(formatError(data));
+  return 1;
 }
 
 if (import.meta.main) {
@@ -118,6 +105,8 @@ if (import.meta.main) {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const code = await main(process.argv.slice(2), processIO(), controller.signal);
+  const io = processIO();
+  const code = await main(process.argv.slice(2), io, controller.signal);
+  await io.drain();
   process.exit(code);
 }

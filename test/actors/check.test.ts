@@ -33,8 +33,9 @@ function envFor(home: string, extra: Record<string, string> = {}): Record<string
 }
 
 /** A home with uv and SkyPilot installed by the real installer from the mirror. */
-async function installedHome(extra: Record<string, string> = {}) {
-  const home = await tempHome('carapace-check-');
+async function installedHome(extra: Record<string, string> = {}, subfolder?: string) {
+  const base = await tempHome('carapace-check-');
+  const home = subfolder ? join(base, subfolder) : base;
   const settings = settingsFromEnv(envFor(home, extra));
   const output = await createInstaller({ settings }).ensureSkypilot();
   expect(output.ok).toBe(true);
@@ -149,6 +150,38 @@ describe('installed means verified', () => {
     expect(check.status.sky_installed).toBe(false);
     expect(check.sky_problem).toContain('interrupted');
     await repairWithForce(home, settings);
+  });
+
+  test("a home with a space and a quote in its path: uv's /bin/sh trampoline is read, and a lost Python still seen", async () => {
+    const { home, settings, layout } = await installedHome({}, "Jo's Mac HD");
+    const trampoline = `#!/bin/sh\n'''exec' '`;
+    expect(await readFile(join(layout.toolDir, 'skypilot-nightly', 'bin', 'sky'), 'utf8')).toStartWith(trampoline);
+    expect(await getInstallStatus(settings)).toMatchObject({ sky_installed: true, sky_version: STANDIN_SKY_VERSION });
+    const cli = await runCli(['status', '--json'], envFor(home));
+    expect(JSON.parse(cli.stdout)).toMatchObject({ sky_installed: true, sky_version: STANDIN_SKY_VERSION, carapace_home: home });
+    await rm(join(home, 'python'), { recursive: true, force: true });
+    const status = await getInstallStatus(settings);
+    expect(status.sky_problem).toBe(`sky cannot start: its interpreter ${join(layout.toolDir, 'skypilot-nightly', 'bin', 'python')} is missing`);
+    await repairWithForce(home, settings);
+  });
+
+  test('a sky that is not executable is not installed, and repaired', async () => {
+    const { home, settings, layout } = await installedHome();
+    await chmod(join(layout.toolDir, 'skypilot-nightly', 'bin', 'sky'), 0o644);
+    const check = await checkInstall(settings);
+    expect(check.status.sky_installed).toBe(false);
+    expect(check.sky_problem).toBe(`sky cannot start: ${layout.sky} is not executable`);
+    await repairWithForce(home, settings);
+  });
+
+  test('a link into an environment that is gone is a problem; no link and no environment is not', async () => {
+    const { settings, layout } = await installedHome();
+    await rm(join(layout.toolDir, 'skypilot-nightly'), { recursive: true });
+    expect((await checkInstall(settings)).sky_problem).toBe(
+      `${layout.sky} points to a missing environment (${join(layout.toolDir, 'skypilot-nightly', 'bin', 'sky')})`,
+    );
+    await unlink(layout.sky);
+    expect((await checkInstall(settings)).sky_problem).toBeNull();
   });
 
   test('nothing installed is not a problem, just not installed', async () => {

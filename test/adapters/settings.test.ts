@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'bun:test';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { defaultDownloadBases, settingsFromEnv } from '../../adapters/settings.ts';
+import { join, resolve } from 'node:path';
+import { defaultDownloadBases, resolveHome, settingsFromEnv } from '../../adapters/settings.ts';
+import { statusSettingsFromEnv } from '../../adapters/status-settings.ts';
 
 describe('settings from the environment', () => {
   test('defaults follow the product contract', () => {
@@ -47,5 +48,31 @@ describe('settings from the environment', () => {
     ['CARAPACE_SKYPILOT_SPEC', '--index-url=http://evil'],
   ])('%s=%s is refused with invalid_config naming the variable', (name, value) => {
     expect(() => settingsFromEnv({ [name]: value })).toThrow(expect.objectContaining({ code: 'invalid_config', message: expect.stringContaining(name) }));
+  });
+});
+
+describe('CARAPACE_HOME', () => {
+  test.each([
+    ['/srv/carapace', '/srv/carapace'],
+    ['/srv/carapace/', '/srv/carapace'],
+    ['/srv//carapace', '/srv/carapace'],
+    ['/srv/./x/../carapace', '/srv/carapace'],
+    ['/srv/.carapace', '/srv/.carapace'],
+    ['/srv/..carapace', '/srv/..carapace'],
+  ])('%s is used as %s, the path path.resolve gives', (raw, home) => {
+    expect(resolveHome({ CARAPACE_HOME: raw })).toBe(home);
+    expect(resolve(raw)).toBe(home);
+  });
+
+  test('relative paths resolve against the working folder; ~/ is the user home', () => {
+    expect(resolveHome({ CARAPACE_HOME: 'rel/home' })).toBe(join(process.cwd(), 'rel/home'));
+    expect(resolveHome({ CARAPACE_HOME: '~/elsewhere/' })).toBe(join(homedir(), 'elsewhere'));
+    expect(resolveHome({ CARAPACE_HOME: '' })).toBe(join(homedir(), '.carapace'));
+  });
+
+  test('status reads only the home and the requirement, so an install-only typo does not break it', () => {
+    const env = { CARAPACE_HOME: '/srv/c', CARAPACE_SKYPILOT_SPEC: ' skypilot[gcp] ', CARAPACE_UV_SHA256: 'abc' };
+    expect(statusSettingsFromEnv(env)).toEqual({ home: '/srv/c', skypilot_spec: 'skypilot[gcp]', env });
+    expect(() => settingsFromEnv(env)).toThrow(expect.objectContaining({ code: 'invalid_config' }));
   });
 });

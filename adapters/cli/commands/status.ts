@@ -1,5 +1,6 @@
+import { getInstallStatus } from '../../../actors/check.ts';
 import type { InstallStatus } from '../../../machines/types.ts';
-import type { Installer } from '../../installer.ts';
+import { statusSettingsFromEnv } from '../../status-settings.ts';
 import type { CommandIO } from '../io.ts';
 
 export function formatStatus(status: InstallStatus): string {
@@ -12,7 +13,7 @@ export function formatStatus(status: InstallStatus): string {
 }
 
 /** `status [--json]`: what is installed, read from disk; never installs anything. */
-export async function status(installer: Pick<Installer, 'getStatus'>, io: CommandIO, opts: { json: boolean }): Promise<void> {
-  const current = await installer.getStatus();
+export async function status(io: CommandIO, opts: { json: boolean }): Promise<void> {
+  const current = await getInstallStatus(statusSettingsFromEnv(io.env));
   io.stdout.write(opts.json ? JSON.stringify(current) + '\n' : formatStatus(current));
 }

@@ -2,6 +2,8 @@
  * `npm run bench -- status`: how fast status is, the thing the app asks most often.
  * 1. A fresh `carapace-sky status --json` process (through `bun adapters/cli/main.ts` and
  *    through the bin/carapace-sky launcher) against a bare `bun -e 0` start; goal ≤ 1.5×.
+ *    Two floors frame it: a TypeScript file that only prints a line, and _status-floor.ts,
+ *    the same reads and checks as status in one file with nothing else.
  * 2. In-process `getInstallStatus()`: the first (cold) call, then p50 and p99 over many calls.
  * The home is a real install from the loopback stand-in mirror, so status reads the same
  * files as on a user's machine (receipt, METADATA, link, uv version cache). Runs are
@@ -48,6 +50,7 @@ const emptyHome = join(home, '..', 'empty-home');
 const variants: Array<{ name: string; cmd: string[]; env?: Record<string, string | undefined> }> = [
   { name: 'bun -e 0', cmd: [BUN, '-e', '0'] },
   { name: 'floor: bun <prints a line>.ts', cmd: [BUN, floor] },
+  { name: 'floor: bun bench/_status-floor.ts (least complete status)', cmd: [BUN, join(ROOT, 'bench/_status-floor.ts')] },
   { name: 'bun adapters/cli/main.ts status --json', cmd: [BUN, join(ROOT, 'adapters/cli/main.ts'), 'status', '--json'] },
   { name: 'bin/carapace-sky status --json', cmd: [join(ROOT, 'bin/carapace-sky'), 'status', '--json'] },
   {

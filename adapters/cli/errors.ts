@@ -15,3 +15,12 @@ export class UsageError extends Error {
     this.name = 'UsageError';
   }
 }
+
+/** stdout could not be written (a full disk behind `>`): exit 74, EX_IOERR in sysexits.h. */
+export class OutputError extends Error {
+  readonly exitCode = 74;
+  constructor(message: string) {
+    super(message);
+    this.name = 'OutputError';
+  }
+}

@@ -8,7 +8,7 @@
 import type { InstallSettings } from '../../machines/types.ts';
 import type { Installer } from '../installer.ts';
 import { parseArgs } from './args.ts';
-import { ExitError, UsageError } from './errors.ts';
+import { ExitError, OutputError, UsageError } from './errors.ts';
 import { processIO, type CommandIO } from './io.ts';
 
 /** What a command gets. */
@@ -81,6 +81,10 @@ export async function main(argv: string[], io: CommandIO = processIO(), signal?:
 /** Maps a failure to its exit code, after saying what went wrong. */
 async function report(error: unknown, io: CommandIO): Promise<number> {
   if (error instanceof ExitError) return error.exitCode;
+  if (error instanceof OutputError) {
+    io.stderr.write(`carapace-sky: ${error.message}\n`);
+    return error.exitCode;
+  }
   if (error instanceof UsageError) {
     io.stderr.write(`carapace-sky: ${error.message}\n\n${(await import('./usage.ts')).USAGE}`);
     return 2;
@@ -107,6 +111,7 @@ if (import.meta.main) {
   process.on('SIGTERM', onSignal);
   const io = processIO();
   const code = await main(process.argv.slice(2), io, controller.signal);
-  await io.drain();
-  process.exit(code);
+  const failed = await io.drain();
+  if (failed && code === 0) io.stderr.write(`carapace-sky: ${failed.message}\n`);
+  process.exit(failed && code === 0 ? failed.exitCode : code);
 }

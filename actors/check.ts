@@ -2,7 +2,7 @@
  * `checking`: what is installed, read from disk on every call (the design keeps no state
  * of its own). SkyPilot's version comes from its tool environment's files (tool-env.ts), so
  * status never starts Python. uv's version needs `uv --version`, so it is cached by path,
- * size and mtime, in memory and in CARAPACE_HOME/cache/uv-version.json, so that a
+ * size, mtime and inode, in memory and in CARAPACE_HOME/cache/uv-version.json, so that a
  * fresh `carapace-sky status` process spawns nothing once the version is known. Reads use
  * Bun's file calls for the reason given in tool-env.ts; node:fs is loaded only to write.
  */
@@ -22,13 +22,16 @@ export function parseUvVersion(output: string): string | null {
 }
 
 /**
- * What identifies one build of a file without reading it: a replaced uv changes its size or
- * mtime. Bun's synchronous size and mtime; a missing file has size 0, as no uv does.
+ * What identifies one build of a file without reading it; a replaced uv changes it. The inode
+ * catches a same-size copy that kept its mtime (`cp -p`, an archive's recorded dates).
  */
-function fileKey(path: string): string | null {
-  const file = Bun.file(path);
-  const size = file.size;
-  return size > 0 ? `${size}:${file.lastModified}` : null;
+async function fileKey(path: string): Promise<string | null> {
+  try {
+    const info = await Bun.file(path).stat();
+    return info.isFile() ? `${info.size}:${info.mtimeMs}:${info.ino}` : null;
+  } catch {
+    return null;
+  }
 }
 
 async function readDiskCache(layout: Layout): Promise<CacheEntries> {
@@ -62,7 +65,7 @@ async function writeDiskCache(layout: Layout, path: string, entry: CacheEntry): 
 
 /** Records a version learnt elsewhere (the download just ran the staged uv) for `path`. */
 export async function rememberUvVersion(home: string, path: string, version: string): Promise<void> {
-  const key = fileKey(path);
+  const key = await fileKey(path);
   if (key === null) return;
   memory.set(path, { key, version });
   await writeDiskCache(layoutOf(home), path, { key, version });
@@ -75,7 +78,7 @@ export async function uvVersionAt(
   signal?: AbortSignal,
   home?: string,
 ): Promise<string | null> {
-  const key = fileKey(path);
+  const key = await fileKey(path);
   if (key === null) return null;
   const cached = memory.get(path);
   if (cached?.key === key) return cached.version;

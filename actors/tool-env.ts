@@ -61,7 +61,7 @@ function envOfInterpreter(interpreter: string): string | null {
 }
 
 /** Version from the environment's dist-info METADATA (`Version:` header). */
-export async function distVersion(envDir: string, name: string): Promise<string | null> {
+async function distVersion(envDir: string, name: string): Promise<string | null> {
   // Wheel dist-info folders use the name with `_` for `-`; older ones keep their own case.
   const dist = name.replace(/[-_.]+/g, '_').toLowerCase();
   const exact = new Bun.Glob(`lib/python*/site-packages/${dist}-*.dist-info/METADATA`);

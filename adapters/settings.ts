@@ -6,8 +6,6 @@ import { InstallError } from '../machines/errors.ts';
 import type { InstallSettings } from '../machines/types.ts';
 import { resolveHome, skypilotSpecFrom } from './status-settings.ts';
 
-export { DEFAULT_SKYPILOT_SPEC, resolveHome } from './status-settings.ts';
-
 export const DEFAULT_UV_VERSION = '0.10.2';
 export const DEFAULT_PYTHON = '3.12';
 

@@ -6,9 +6,9 @@
  * fresh `carapace-sky status` process spawns nothing once the version is known. Reads use
  * Bun's file calls for the reason given in tool-env.ts; node:fs is loaded only to write.
  */
-import { layoutOf, type Layout } from '../adapters/layout.ts';
+import { layoutOf, type Layout } from './layout.ts';
 import type { CheckResult, InstallSettings, InstallStatus } from '../machines/types.ts';
-import type { StatusSettings } from '../adapters/status-settings.ts';
+import type { StatusSettings } from '../installer/status-settings.ts';
 import { inspectToolEnv, readText } from './tool-env.ts';
 
 const UV_VERSION = /^uv (\S+)/;

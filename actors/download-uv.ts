@@ -11,8 +11,8 @@
  */
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { layoutOf } from '../adapters/layout.ts';
-import { hostPlatform, uvTriple } from '../adapters/platform.ts';
+import { layoutOf } from './layout.ts';
+import { hostPlatform, uvTriple } from './platform.ts';
 import { classifyError, InstallError } from '../machines/errors.ts';
 import type { ActorInput, DownloadUvOutput } from '../machines/install.ts';
 import { parseUvVersion } from './check.ts';

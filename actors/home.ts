@@ -3,7 +3,7 @@
  * (SkyPilot state, logs) and executables other users must not be able to swap.
  */
 import { chmod, mkdir } from 'node:fs/promises';
-import type { Layout } from '../adapters/layout.ts';
+import type { Layout } from './layout.ts';
 
 export async function ensureHome(layout: Layout): Promise<void> {
   const created = await mkdir(layout.home, { recursive: true, mode: 0o700 });

@@ -5,7 +5,7 @@
  * exit is `uv_install_failed` with the end of stderr as detail.
  */
 import { mkdir } from 'node:fs/promises';
-import { layoutOf } from '../adapters/layout.ts';
+import { layoutOf } from './layout.ts';
 import { InstallError, tail } from '../machines/errors.ts';
 import type { InstallSkypilotInput } from '../machines/install.ts';
 import { runProcess } from './process.ts';

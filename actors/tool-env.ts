@@ -10,7 +10,7 @@
  * checks are Bun.which. Bun has no readlink, so the environment is found the way the kernel
  * finds it when `sky` runs: from the interpreter the entry point's shebang names.
  */
-import type { Layout } from '../adapters/layout.ts';
+import type { Layout } from './layout.ts';
 
 export interface ToolEnvReport {
   /** The environment `sky` runs in, or the one named by the spec when `sky` cannot be read. */

@@ -5,7 +5,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { rootCertificates } from 'node:tls';
-import type { Layout } from '../adapters/layout.ts';
+import type { Layout } from './layout.ts';
 import { InstallError } from '../machines/errors.ts';
 
 /**

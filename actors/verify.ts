@@ -3,7 +3,7 @@
  * (sky/client/cli/command.py). This is the one place the install path pays for Python's
  * start-up and `import sky`; status and detection read files instead.
  */
-import { layoutOf } from '../adapters/layout.ts';
+import { layoutOf } from './layout.ts';
 import { classifyError, InstallError, tail } from '../machines/errors.ts';
 import type { ActorInput, VerifyOutput } from '../machines/install.ts';
 import { runProcess } from './process.ts';

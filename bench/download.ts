@@ -14,8 +14,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { downloadUv } from '../actors/download-uv.ts';
-import { settingsFromEnv } from '../adapters/settings.ts';
-import { startMirror, type Mirror } from '../test/fixtures/mirror.ts';
+import { settingsFromEnv } from '../installer/settings.ts';
+import { startMirror, type Mirror } from '../demo/mirror.ts';
 
 const VERSION = '0.10.5';
 const MB = 1024 * 1024;

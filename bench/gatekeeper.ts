@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { connect } from 'node:net';
 import { serve } from '../adapters/http/serve.ts';
-import { createInstaller, type Installer } from '../adapters/installer.ts';
-import { settingsFromEnv } from '../adapters/settings.ts';
-import { startMirror } from '../test/fixtures/mirror.ts';
+import { createInstaller, type Installer } from '../installer/installer.ts';
+import { settingsFromEnv } from '../installer/settings.ts';
+import { startMirror } from '../demo/mirror.ts';
 
 const now = () => performance.timeOrigin + performance.now();
 

@@ -13,9 +13,9 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { getInstallStatus } from '../actors/check.ts';
-import { createInstaller } from '../adapters/installer.ts';
-import { settingsFromEnv } from '../adapters/settings.ts';
-import { startMirror } from '../test/fixtures/mirror.ts';
+import { createInstaller } from '../installer/installer.ts';
+import { settingsFromEnv } from '../installer/settings.ts';
+import { startMirror } from '../demo/mirror.ts';
 
 const ROOT = resolve(import.meta.dir, '..');
 const BUN = process.execPath;

@@ -6,7 +6,7 @@
  * `status` is asked often, and each module a process starts costs it time.
  */
 import type { InstallSettings } from '../../machines/types.ts';
-import type { Installer } from '../installer.ts';
+import type { Installer } from '../../installer/installer.ts';
 import { parseArgs } from './args.ts';
 import { ExitError, OutputError, UsageError } from './errors.ts';
 import { processIO, type CommandIO } from './io.ts';
@@ -25,7 +25,7 @@ type Command = (ctx: CommandContext) => Promise<void>;
 
 /** Every install setting, validated: for the commands that install or remove. */
 async function settings(c: CommandContext): Promise<InstallSettings> {
-  return (await import('../settings.ts')).settingsFromEnv(c.io.env);
+  return (await import('../../installer/settings.ts')).settingsFromEnv(c.io.env);
 }
 
 /** The command table: one line each. */
@@ -66,9 +66,9 @@ export async function main(argv: string[], io: CommandIO = processIO(), signal?:
       json: flags.json === true,
       signal,
       installer: async () => {
-        const { createInstaller, installer } = await import('../installer.ts');
+        const { createInstaller, installer } = await import('../../installer/installer.ts');
         if (env === process.env) return installer();
-        const [{ inspectedInstaller }, { settingsFromEnv }] = await Promise.all([import('../inspector.ts'), import('../settings.ts')]);
+        const [{ inspectedInstaller }, { settingsFromEnv }] = await Promise.all([import('../../installer/inspector.ts'), import('../../installer/settings.ts')]);
         return inspectedInstaller(env, (deps) => createInstaller({ ...deps, settings: () => settingsFromEnv(env) }));
       },
     });

@@ -1,7 +1,7 @@
 /** What a route handler gets: the request and the gatekeeper's parts, nothing global. */
-import type { Installer } from '../installer.ts';
-import type { GatekeeperSettings } from '../settings.ts';
-import type { SkyRunner } from '../sky-runner.ts';
+import type { Installer } from '../../installer/installer.ts';
+import type { GatekeeperSettings } from '../../installer/settings.ts';
+import type { SkyRunner } from '../../installer/sky-runner.ts';
 import type { EventHub } from './event-hub.ts';
 
 export interface RouteContext {

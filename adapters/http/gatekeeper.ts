@@ -5,9 +5,9 @@
  * (421), Origin (403), preflight, route (404/405), token (401), then its handler.
  */
 import { toInstallErrorData } from '../../machines/errors.ts';
-import type { Installer } from '../installer.ts';
-import { gatekeeperSettingsFromEnv, type GatekeeperSettings } from '../settings.ts';
-import { createSkyRunner, type SkyRunner } from '../sky-runner.ts';
+import type { Installer } from '../../installer/installer.ts';
+import { gatekeeperSettingsFromEnv, type GatekeeperSettings } from '../../installer/settings.ts';
+import { createSkyRunner, type SkyRunner } from '../../installer/sky-runner.ts';
 import type { RouteContext } from './context.ts';
 import { errorResponse, HttpError, json } from './errors.ts';
 import { createEventHub, type EventHub } from './event-hub.ts';

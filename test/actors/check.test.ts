@@ -7,11 +7,11 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { chmod, readdir, readFile, rm, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkInstall, getInstallStatus } from '../../actors/check.ts';
-import { createInstaller, type InstallerEvent } from '../../adapters/installer.ts';
-import { layoutOf } from '../../adapters/layout.ts';
-import { settingsFromEnv } from '../../adapters/settings.ts';
-import { startMirror, type Mirror } from '../fixtures/mirror.ts';
-import { STANDIN_SKY_VERSION } from '../fixtures/standin-uv.ts';
+import { createInstaller, type InstallerEvent } from '../../installer/installer.ts';
+import { layoutOf } from '../../actors/layout.ts';
+import { settingsFromEnv } from '../../installer/settings.ts';
+import { startMirror, type Mirror } from '../../demo/mirror.ts';
+import { STANDIN_SKY_VERSION } from '../../demo/standin-uv.ts';
 import { runCli, tempHome } from '../e2e/cli.ts';
 
 let mirror: Mirror;

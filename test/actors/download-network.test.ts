@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import { backoffDelayMs, isRetryableStatus, parseRetryAfter } from '../../actors/download/backoff.ts';
 import { bypassesProxy, proxyFor } from '../../actors/download/proxy.ts';
 import { archiveSources } from '../../actors/download/sources.ts';
-import { defaultDownloadBases, settingsFromEnv } from '../../adapters/settings.ts';
+import { defaultDownloadBases, settingsFromEnv } from '../../installer/settings.ts';
 import { InstallError } from '../../machines/errors.ts';
 
 const url = (u: string) => new URL(u);

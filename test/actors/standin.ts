@@ -2,9 +2,9 @@
 import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { settingsFromEnv } from '../../adapters/settings.ts';
-import { layoutOf } from '../../adapters/layout.ts';
-import { standinUvScript } from '../fixtures/standin-uv.ts';
+import { settingsFromEnv } from '../../installer/settings.ts';
+import { layoutOf } from '../../actors/layout.ts';
+import { standinUvScript } from '../../demo/standin-uv.ts';
 import type { InstallSettings } from '../../machines/types.ts';
 
 export async function homeWithUv(env: Record<string, string> = {}) {

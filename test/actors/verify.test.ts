@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { installSkypilot } from '../../actors/install-skypilot.ts';
 import { parseSkyVersion, verifySky } from '../../actors/verify.ts';
-import { STANDIN_SKY_VERSION } from '../fixtures/standin-uv.ts';
+import { STANDIN_SKY_VERSION } from '../../demo/standin-uv.ts';
 import { homeWithUv } from './standin.ts';
 
 const deps = { fetch, now: Date.now };

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startMirror, type Mirror } from '../fixtures/mirror.ts';
+import { startMirror, type Mirror } from '../../demo/mirror.ts';
 import { jsonLines, mirrorEnv, runCli, tempHome } from '../e2e/cli.ts';
 
 let mirror: Mirror;

@@ -2,8 +2,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startMirror, type Mirror } from '../fixtures/mirror.ts';
-import { STANDIN_SKY_VERSION } from '../fixtures/standin-uv.ts';
+import { startMirror, type Mirror } from '../../demo/mirror.ts';
+import { STANDIN_SKY_VERSION } from '../../demo/standin-uv.ts';
 import { jsonLines, mirrorEnv, runCli, tempHome, uvRuns } from '../e2e/cli.ts';
 
 let mirror: Mirror;

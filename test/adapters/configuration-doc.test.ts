@@ -27,8 +27,8 @@ async function namesIn(files: string[]): Promise<Map<string, string>> {
   return found;
 }
 
-test('every CARAPACE_* variable in adapters/, actors/ and machines/ is in docs/configuration.md, and no other', async () => {
-  const files = [...(await sourceFiles('adapters')), ...(await sourceFiles('actors')), ...(await sourceFiles('machines')), 'bin/setup', 'Dockerfile'];
+test('every CARAPACE_* variable in adapters/, installer/, actors/ and machines/ is in docs/configuration.md, and no other', async () => {
+  const files = [...(await sourceFiles('adapters')), ...(await sourceFiles('installer')), ...(await sourceFiles('actors')), ...(await sourceFiles('machines')), 'bin/setup', 'Dockerfile'];
   const inCode = await namesIn(files);
   const doc = await readFile(join(ROOT, 'docs/configuration.md'), 'utf8');
   const inDoc = new Set(doc.match(NAME) ?? []);

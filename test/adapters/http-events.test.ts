@@ -8,7 +8,7 @@ import { EventLog } from '../../adapters/http/event-log.ts';
 import { createGatekeeper } from '../../adapters/http/gatekeeper.ts';
 import { serve } from '../../adapters/http/serve.ts';
 import { formatSSE, sseResponse } from '../../adapters/http/sse.ts';
-import type { Installer, InstallerEvent, InstallerListener } from '../../adapters/installer.ts';
+import type { Installer, InstallerEvent, InstallerListener } from '../../installer/installer.ts';
 import type { InstallPhase } from '../../machines/types.ts';
 import { local, PORT, readEvents } from './http-harness.ts';
 

@@ -7,9 +7,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSSEParser, type ParsedEvent } from '../../adapters/client.ts';
-import { createInstaller, type Installer } from '../../adapters/installer.ts';
-import { settingsFromEnv } from '../../adapters/settings.ts';
-import { startMirror, type Mirror, type MirrorHook } from '../fixtures/mirror.ts';
+import { createInstaller, type Installer } from '../../installer/installer.ts';
+import { settingsFromEnv } from '../../installer/settings.ts';
+import { startMirror, type Mirror, type MirrorHook } from '../../demo/mirror.ts';
 
 export const PORT = 8787;
 export const BASE = `http://127.0.0.1:${PORT}`;

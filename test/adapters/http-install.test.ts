@@ -8,7 +8,7 @@ import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGatekeeper, type Gatekeeper } from '../../adapters/http/gatekeeper.ts';
-import { awsEnabled, createSkyRunner, type SkyRunner } from '../../adapters/sky-runner.ts';
+import { awsEnabled, createSkyRunner, type SkyRunner } from '../../installer/sky-runner.ts';
 import { local, mirrorRig, phases, PORT, post, readEvents, type Rig } from './http-harness.ts';
 
 const SETTINGS = { host: '127.0.0.1', port: PORT, token: null, allowed_origins: [] };

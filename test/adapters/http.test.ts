@@ -5,9 +5,9 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { createGatekeeper } from '../../adapters/http/gatekeeper.ts';
-import type { Installer, InstallerListener } from '../../adapters/installer.ts';
-import type { GatekeeperSettings } from '../../adapters/settings.ts';
-import { gatekeeperSettingsFromEnv } from '../../adapters/settings.ts';
+import type { Installer, InstallerListener } from '../../installer/installer.ts';
+import type { GatekeeperSettings } from '../../installer/settings.ts';
+import { gatekeeperSettingsFromEnv } from '../../installer/settings.ts';
 import type { InstallOutput } from '../../machines/types.ts';
 import { BASE, local, PORT, post } from './http-harness.ts';
 

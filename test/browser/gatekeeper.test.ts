@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { serve, type RunningGatekeeper } from '../../adapters/http/serve.ts';
-import type { Installer } from '../../adapters/installer.ts';
+import type { Installer } from '../../installer/installer.ts';
 import { mirrorRig, type Rig } from '../adapters/http-harness.ts';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -16,10 +16,10 @@ import { verifySky } from '../../actors/verify.ts';
 import { inspectPage } from '../../adapters/http/inspect-page.ts';
 import { ROUTES, type Route } from '../../adapters/http/routes.ts';
 import { serve, type RunningGatekeeper } from '../../adapters/http/serve.ts';
-import { createInstaller, type Installer } from '../../adapters/installer.ts';
-import { gatekeeperSettingsFromEnv, settingsFromEnv } from '../../adapters/settings.ts';
+import { createInstaller, type Installer } from '../../installer/installer.ts';
+import { gatekeeperSettingsFromEnv, settingsFromEnv } from '../../installer/settings.ts';
 import type { WorkPhase } from '../../machines/types.ts';
-import { startMirror, type Mirror } from '../fixtures/mirror.ts';
+import { startMirror, type Mirror } from '../../demo/mirror.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = resolve(import.meta.dir, '../../.artifacts');

@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import { access, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Mirror } from '../fixtures/mirror.ts';
+import type { Mirror } from '../../demo/mirror.ts';
 
 export const CLI = resolve(import.meta.dir, '../../bin/carapace-sky');
 

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startMirror, type Mirror } from '../fixtures/mirror.ts';
+import { startMirror, type Mirror } from '../../demo/mirror.ts';
 import { exists, jsonLines, mirrorEnv, runCli, tempHome, uvRuns } from './cli.ts';
 
 let mirror: Mirror;

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { execa } from 'execa';
 import { access, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startMirror, streamBytes, type Mirror } from '../fixtures/mirror.ts';
+import { startMirror, streamBytes, type Mirror } from '../../demo/mirror.ts';
 import { CLI, jsonLines, mirrorEnv, runCli, tempHome } from './cli.ts';
 
 const SEED = Number(process.env.CRASH_SEED ?? 20261122);

@@ -9,7 +9,7 @@ import { execa } from 'execa';
 import { access, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
-import { startMirror, type Mirror } from '../fixtures/mirror.ts';
+import { startMirror, type Mirror } from '../../demo/mirror.ts';
 
 const ROOT = resolve(import.meta.dir, '../..');
 

@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { startMirror, type Mirror } from '../fixtures/mirror.ts';
-import { buildUvArchive, hostTriple, sidecarText } from '../fixtures/release.ts';
-import { STANDIN_SKY_VERSION } from '../fixtures/standin-uv.ts';
+import { startMirror, type Mirror } from '../../demo/mirror.ts';
+import { buildUvArchive, hostTriple, sidecarText } from '../../demo/release.ts';
+import { STANDIN_SKY_VERSION } from '../../demo/standin-uv.ts';
 import { exists, jsonLines, mirrorEnv, runCli, tempHome, uvRuns } from './cli.ts';
 
 let mirror: Mirror;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { execa } from 'execa';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startMirror, streamBytes, type Mirror } from '../fixtures/mirror.ts';
+import { startMirror, streamBytes, type Mirror } from '../../demo/mirror.ts';
 import { CLI, exists, jsonLines, mirrorEnv, tempHome } from './cli.ts';
 
 let mirror: Mirror;

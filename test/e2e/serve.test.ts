@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { execa } from 'execa';
-import { startMirror, type Mirror } from '../fixtures/mirror.ts';
-import { STANDIN_SKY_VERSION } from '../fixtures/standin-uv.ts';
+import { startMirror, type Mirror } from '../../demo/mirror.ts';
+import { STANDIN_SKY_VERSION } from '../../demo/standin-uv.ts';
 import { CLI, mirrorEnv, tempHome, uvRuns } from './cli.ts';
 
 let mirror: Mirror;

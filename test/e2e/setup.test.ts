@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { execa } from 'execa';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { startMirror, type Mirror } from '../fixtures/mirror.ts';
-import { STANDIN_SKY_VERSION } from '../fixtures/standin-uv.ts';
+import { startMirror, type Mirror } from '../../demo/mirror.ts';
+import { STANDIN_SKY_VERSION } from '../../demo/standin-uv.ts';
 import { tempHome } from './cli.ts';
 
 const SETUP = resolve(import.meta.dir, '../../bin/setup');

@@ -4,8 +4,8 @@
  * asserts the exact code and that CARAPACE_HOME keeps no partial uv and no staging.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { hostTriple, sidecarText } from '../fixtures/release.ts';
-import { startMirror, type Mirror } from '../fixtures/mirror.ts';
+import { hostTriple, sidecarText } from '../../demo/release.ts';
+import { startMirror, type Mirror } from '../../demo/mirror.ts';
 import { releaseEntries, sha256, tarGz, type TarEntry } from './archives.ts';
 import { leftovers, removeHome, runDownload, serveArchive, tempHome, VERSION, type RunResult } from './harness.ts';
 

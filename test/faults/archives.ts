@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { standinUvScript, standinUvxScript } from '../fixtures/standin-uv.ts';
+import { standinUvScript, standinUvxScript } from '../../demo/standin-uv.ts';
 
 export type TarType = 'file' | 'hardlink' | 'symlink' | 'chardev' | 'directory' | 'fifo';
 

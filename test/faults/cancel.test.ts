@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { downloadUv } from '../../actors/download-uv.ts';
-import { createInstaller, type Installer } from '../../adapters/installer.ts';
-import { settingsFromEnv } from '../../adapters/settings.ts';
+import { createInstaller, type Installer } from '../../installer/installer.ts';
+import { settingsFromEnv } from '../../installer/settings.ts';
 import type { InstallProgress } from '../../machines/types.ts';
-import { startMirror, streamBytes, type Mirror } from '../fixtures/mirror.ts';
+import { startMirror, streamBytes, type Mirror } from '../../demo/mirror.ts';
 import { FAST_BACKOFF, leftovers, removeHome, tempHome, VERSION } from './harness.ts';
 
 let stalling: Mirror;

@@ -14,8 +14,8 @@ import { Writable } from 'node:stream';
 import { ArchiveSink } from '../../actors/download/archive-sink.ts';
 import { fsFailure } from '../../actors/download/fs-errors.ts';
 import { InstallError } from '../../machines/errors.ts';
-import { startMirror, type Mirror } from '../fixtures/mirror.ts';
-import { hostTriple } from '../fixtures/release.ts';
+import { startMirror, type Mirror } from '../../demo/mirror.ts';
+import { hostTriple } from '../../demo/release.ts';
 import { releaseEntries, tarGz } from './archives.ts';
 import { leftovers, runDownload, serveArchive, VERSION } from './harness.ts';
 

@@ -7,14 +7,14 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { downloadUv, type DownloadUvInput } from '../../actors/download-uv.ts';
-import { layoutOf } from '../../adapters/layout.ts';
-import { settingsFromEnv } from '../../adapters/settings.ts';
+import { layoutOf } from '../../actors/layout.ts';
+import { settingsFromEnv } from '../../installer/settings.ts';
 import { toInstallErrorData } from '../../machines/errors.ts';
 import type { ProgressReport } from '../../machines/install.ts';
 import type { DownloadUvOutput } from '../../machines/install.ts';
 import type { InstallErrorData } from '../../machines/types.ts';
-import { sidecarText } from '../fixtures/release.ts';
-import type { MirrorHook } from '../fixtures/mirror.ts';
+import { sidecarText } from '../../demo/release.ts';
+import type { MirrorHook } from '../../demo/mirror.ts';
 import { sha256 } from './archives.ts';
 
 /** Not in the built-in checksum table, so the mirror's sidecar is what is trusted. */

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { startMirror, streamBytes, type Mirror, type MirrorHook } from '../fixtures/mirror.ts';
+import { startMirror, streamBytes, type Mirror, type MirrorHook } from '../../demo/mirror.ts';
 import { leftovers, removeHome, runDownload, tempHome, VERSION, type RunResult } from './harness.ts';
 
 const cleanups: Array<() => Promise<unknown>> = [];

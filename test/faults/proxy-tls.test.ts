@@ -13,9 +13,9 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { uvEnvironment } from '../../actors/uv-env.ts';
-import { layoutOf } from '../../adapters/layout.ts';
-import { startMirror, type Mirror } from '../fixtures/mirror.ts';
-import { sidecarText } from '../fixtures/release.ts';
+import { layoutOf } from '../../actors/layout.ts';
+import { startMirror, type Mirror } from '../../demo/mirror.ts';
+import { sidecarText } from '../../demo/release.ts';
 import { startProxy, type TestProxy } from './proxy.ts';
 import { leftovers, removeHome, runDownload, tempHome, VERSION } from './harness.ts';
 

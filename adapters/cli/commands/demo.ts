@@ -6,15 +6,15 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInstaller } from '../../installer.ts';
-import { settingsFromEnv } from '../../settings.ts';
+import { createInstaller } from '../../../installer/installer.ts';
+import { settingsFromEnv } from '../../../installer/settings.ts';
 import type { CommandIO } from '../io.ts';
 import { formatStatus } from './status.ts';
 import { install } from './install.ts';
 
 export async function demo(io: CommandIO, opts: { json: boolean }): Promise<void> {
   // Loaded only here: the install path never knows the stand-in exists.
-  const { startMirror } = await import('../../../test/fixtures/mirror.ts');
+  const { startMirror } = await import('../../../demo/mirror.ts');
   const mirror = await startMirror();
   const home = await mkdtemp(join(tmpdir(), 'carapace-demo-'));
   const say = (text: string) => (opts.json ? io.stderr : io.stdout).write(text);

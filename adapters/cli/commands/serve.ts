@@ -3,8 +3,8 @@
  * running install so uv's process group and the staging folder do not outlive the service.
  */
 import { isLoopbackName } from '../../http/security.ts';
-import type { Installer } from '../../installer.ts';
-import { gatekeeperSettingsFromEnv } from '../../settings.ts';
+import type { Installer } from '../../../installer/installer.ts';
+import { gatekeeperSettingsFromEnv } from '../../../installer/settings.ts';
 import { ExitError } from '../errors.ts';
 import type { CommandIO } from '../io.ts';
 

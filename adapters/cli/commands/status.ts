@@ -1,6 +1,6 @@
 import { getInstallStatus } from '../../../actors/check.ts';
 import type { InstallStatus } from '../../../machines/types.ts';
-import { statusSettingsFromEnv } from '../../status-settings.ts';
+import { statusSettingsFromEnv } from '../../../installer/status-settings.ts';
 import type { CommandIO } from '../io.ts';
 
 export function formatStatus(status: InstallStatus): string {

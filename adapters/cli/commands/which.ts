@@ -1,4 +1,4 @@
-import { skyBinary } from '../../sky-binary.ts';
+import { skyBinary } from '../../../installer/sky-binary.ts';
 import { ExitError } from '../errors.ts';
 import type { CommandIO } from '../io.ts';
 

@@ -6,7 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { tail } from '../../../machines/errors.ts';
-import type { SkyStream } from '../../sky-runner.ts';
+import type { SkyStream } from '../../../installer/sky-runner.ts';
 import { readJson } from '../body.ts';
 import type { RouteContext } from '../context.ts';
 import { HttpError, json } from '../errors.ts';

@@ -1,5 +1,5 @@
 /**
- * One attempt's share of CARAPACE_HOME across processes: the install lock (adapters/lock.ts)
+ * One attempt's share of CARAPACE_HOME across processes: the install lock (installer/lock.ts)
  * held from the start of `checking` to the end, the attempt's log, the record of how it
  * ended, and the clean-up of what crashed attempts left. A process that finds the lock held
  * reports "waiting for another installer (pid N)" and, once it gets the lock, finds SkyPilot
@@ -15,7 +15,7 @@ import type { InstallEvent } from '../machines/install.ts';
 import type { InstallErrorData, InstallSettings, InstallStatus } from '../machines/types.ts';
 import { AttemptLog, KEEP_LOGS, pruneLogs, readLastAttempt, withLog, writeLastAttempt } from './install-log.ts';
 import type { InstallerActors, InstallerDeps, InstallerEvent } from './installer.ts';
-import { layoutOf, type Layout } from './layout.ts';
+import { layoutOf, type Layout } from '../actors/layout.ts';
 import { acquireLock, pidAlive, type LockLease, type LockOwner } from './lock.ts';
 import { redactorFor } from './redact.ts';
 

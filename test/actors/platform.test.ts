@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { hostPlatform, uvTriple } from '../../adapters/platform.ts';
+import { hostPlatform, uvTriple } from '../../actors/platform.ts';
 
 describe('uv release triple', () => {
   test.each([

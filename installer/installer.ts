@@ -4,7 +4,7 @@
  * `ensureSkypilot()` calls join the running attempt; a finished attempt is never reused
  * for a failure, so the next call after an error starts afresh.
  *
- * Across processes, each attempt is wrapped in an AttemptCoordinator (adapters/attempt.ts):
+ * Across processes, each attempt is wrapped in an AttemptCoordinator (installer/attempt.ts):
  * the install lock, the attempt's log and the clean-up of crashed attempts.
  */
 import { createActor, fromPromise, toPromise, type InspectionEvent, type Observer } from 'xstate';
@@ -270,7 +270,7 @@ let instance: Installer | null = null;
 
 /**
  * The process-wide installer: one interpreter per process, created on first use. With
- * CARAPACE_INSPECT set it reports to that WebSocket inspector (adapters/inspector.ts).
+ * CARAPACE_INSPECT set it reports to that WebSocket inspector (installer/inspector.ts).
  */
 export function installer(): Installer {
   instance ??= inspectedInstaller(process.env, createInstaller);

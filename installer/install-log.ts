@@ -9,7 +9,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { InstallErrorData } from '../machines/types.ts';
-import type { Layout } from './layout.ts';
+import type { Layout } from '../actors/layout.ts';
 
 export const KEEP_LOGS = 10;
 /** `<purpose>-<time>-<pid>.log`: one per attempt at install, upgrade or uninstall. */

@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import { mkdtemp, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { acquireLock, readLock, staleReason, type LockOwner } from '../../adapters/lock.ts';
+import { acquireLock, readLock, staleReason, type LockOwner } from '../../installer/lock.ts';
 import { InstallError } from '../../machines/errors.ts';
 
 async function lockPath() {

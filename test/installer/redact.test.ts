@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { redact, secretsIn } from '../../adapters/redact.ts';
+import { redact, secretsIn } from '../../installer/redact.ts';
 
 describe('redaction', () => {
   test('values of secret-named variables are masked, the current folder is not', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { createInstaller, type InstallerActors, type InstallerEvent } from '../../adapters/installer.ts';
+import { createInstaller, type InstallerActors, type InstallerEvent } from '../../installer/installer.ts';
 import { InstallError } from '../../machines/errors.ts';
 import { CHECKS, SETTINGS } from '../machines/harness.ts';
 

@@ -6,9 +6,9 @@
 import { describe, expect, test } from 'bun:test';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInstaller, type InstallerActors, type InstallerEvent } from '../../adapters/installer.ts';
-import { redact, redactorFor } from '../../adapters/redact.ts';
-import { settingsFromEnv } from '../../adapters/settings.ts';
+import { createInstaller, type InstallerActors, type InstallerEvent } from '../../installer/installer.ts';
+import { redact, redactorFor } from '../../installer/redact.ts';
+import { settingsFromEnv } from '../../installer/settings.ts';
 import { InstallError } from '../../machines/errors.ts';
 import type { CheckResult } from '../../machines/types.ts';
 import { tempHome } from '../e2e/cli.ts';

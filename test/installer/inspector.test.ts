@@ -4,11 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { Server } from 'bun';
-import { createInstaller } from '../../adapters/installer.ts';
-import { createInstallInspector, inspectUrlFromEnv, inspectedInstaller, redact } from '../../adapters/inspector.ts';
-import { redactorFor } from '../../adapters/redact.ts';
-import { settingsFromEnv } from '../../adapters/settings.ts';
-import { startMirror, type Mirror } from '../fixtures/mirror.ts';
+import { createInstaller } from '../../installer/installer.ts';
+import { createInstallInspector, inspectUrlFromEnv, inspectedInstaller, redact } from '../../installer/inspector.ts';
+import { redactorFor } from '../../installer/redact.ts';
+import { settingsFromEnv } from '../../installer/settings.ts';
+import { startMirror, type Mirror } from '../../demo/mirror.ts';
 import { jsonLines, runCli, tempHome } from '../e2e/cli.ts';
 
 type Received = { type: string; name?: string; sessionId: string; snapshot?: any; event?: any; definition?: string };

@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'bun:test';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { defaultDownloadBases, settingsFromEnv } from '../../adapters/settings.ts';
-import { resolveHome, statusSettingsFromEnv } from '../../adapters/status-settings.ts';
+import { defaultDownloadBases, settingsFromEnv } from '../../installer/settings.ts';
+import { resolveHome, statusSettingsFromEnv } from '../../installer/status-settings.ts';
 
 describe('settings from the environment', () => {
   test('defaults follow the product contract', () => {

@@ -26,7 +26,7 @@ type Env = Record<string, string | undefined>;
 
 /** The inspector URL from the environment, or null when inspection is off. */
 export function inspectUrlFromEnv(env: Env): string | null {
-  // Not an install setting (adapters/settings.ts): it changes who watches, never what is installed.
+  // Not an install setting (installer/settings.ts): it changes who watches, never what is installed.
   const raw = env.CARAPACE_INSPECT?.trim();
   if (!raw) return null;
   if (!/^wss?:\/\/[^/\s]+/.test(raw)) {

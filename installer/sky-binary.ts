@@ -4,7 +4,7 @@
  */
 import { access, constants, stat } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import { layoutOf } from './layout.ts';
+import { layoutOf } from '../actors/layout.ts';
 
 async function executableFile(path: string): Promise<boolean> {
   try {

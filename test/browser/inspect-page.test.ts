@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { downloadUv } from '../../actors/download-uv.ts';
 import { installSkypilot } from '../../actors/install-skypilot.ts';
 import { verifySky } from '../../actors/verify.ts';
@@ -20,8 +20,8 @@ import { createInstaller, type Installer } from '../../installer/installer.ts';
 import { gatekeeperSettingsFromEnv, settingsFromEnv } from '../../installer/settings.ts';
 import type { WorkPhase } from '../../machines/types.ts';
 import { startMirror, type Mirror } from '../../demo/mirror.ts';
+import { lazyBrowser } from './chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = resolve(import.meta.dir, '../../.artifacts');
 const INSPECT = '/cluster/install/inspect';
 const TOKEN = 'inspect-page-test-token-0123456789';
@@ -34,8 +34,8 @@ function gate() {
 
 let mirror: Mirror;
 let gatekeeper: RunningGatekeeper;
-let context: BrowserContext;
 let profile: string;
+const browser = lazyBrowser(() => profile);
 let installer: Installer;
 const gates = { downloading_uv: gate(), installing_skypilot: gate(), verifying: gate() } satisfies Partial<Record<WorkPhase, unknown>>;
 const pageErrors: string[] = [];
@@ -69,26 +69,18 @@ beforeAll(async () => {
     routes,
   });
   profile = await mkdtemp(join(tmpdir(), 'carapace-chromium-'));
-  const found = await stat(CHROMIUM).then(() => true, () => false);
-  if (!found) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    viewport: { width: 1360, height: 860 },
-  });
 }, 120_000);
 
 afterAll(async () => {
   for (const g of Object.values(gates)) g.open();
-  await context?.close();
+  await browser.close();
   await gatekeeper?.stop();
   await mirror?.close();
   if (profile) await rm(profile, { recursive: true, force: true });
 });
 
 async function openPage(): Promise<Page> {
-  const page = await context.newPage();
+  const page = await (await browser.get()).newPage();
   page.on('pageerror', (error) => pageErrors.push(`pageerror: ${error.message}`));
   page.on('console', (message) => {
     if (message.type() === 'error') pageErrors.push(`console: ${message.text()}`);

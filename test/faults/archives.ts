@@ -69,11 +69,14 @@ export function tarGz(entries: TarEntry[], opts: { truncateLast?: boolean } = {}
 
 /**
  * A working release followed by `count` entries of `entryBytes` zeros each (every one under
- * the per-entry limit), as concatenated gzip members (RFC 1952 2.2), so a bomb that inflates
+ * the per-entry limit; `uvBytes` makes uv itself that many zeros, written to disk), as concatenated gzip members (RFC 1952 2.2), so a bomb that inflates
  * to gigabytes costs one deflate of one entry to build.
  */
-export function gzipBomb(triple: string, version: string, opts: { entryBytes: number; count: number }): Uint8Array {
-  const release = gzipSync(tar(releaseEntries(triple, version), { open: true }));
+export function gzipBomb(triple: string, version: string, opts: { entryBytes: number; count: number; uvBytes?: number }): Uint8Array {
+  const entries = releaseEntries(triple, version).map((e) =>
+    opts.uvBytes !== undefined && e.path.endsWith('/uv') ? { ...e, body: new Uint8Array(opts.uvBytes) } : e,
+  );
+  const release = gzipSync(tar(entries, { open: true }), { level: 9 });
   const filler = gzipSync(tar([{ path: `uv-${triple}/filler`, body: new Uint8Array(opts.entryBytes) }], { open: true }), { level: 9 });
   return new Uint8Array(Buffer.concat([release, ...Array<Buffer>(opts.count).fill(filler), gzipSync(new Uint8Array(1024))]));
 }

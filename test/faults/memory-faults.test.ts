@@ -19,8 +19,11 @@ afterAll(async () => {
   for (const home of homes) await removeHome(home);
 });
 
-test('a gzip bomb (30 GB from 30 MB, entries under the limit) is archive_invalid with peak RSS under 100 MB', async () => {
-  const bomb = gzipBomb(hostTriple(), VERSION, { entryBytes: 128 * MB, count: 240 });
+test.each([
+  ['entries it skips', {}],
+  ['a 200 MB uv it writes to disk first', { uvBytes: 200 * MB }],
+])('a gzip bomb (30 GB from 30 MB, %s) is archive_invalid with peak RSS under 100 MB', async (_, extra) => {
+  const bomb = gzipBomb(hostTriple(), VERSION, { entryBytes: 128 * MB, count: 240, ...extra });
   expect(bomb.byteLength).toBeLessThan(40 * MB);
   const mirror = await startMirror({ version: VERSION, handler: serveArchive(bomb) });
   mirrors.push(mirror);

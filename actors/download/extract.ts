@@ -69,6 +69,7 @@ export class UvArchiveExtractor {
   private readonly parser: Parser;
   private readonly gunzip: Gunzip;
   private inflated = 0;
+  private innerGzip = true;
   private readonly maxTotalBytes: number;
   private readonly writes: Promise<void>[] = [];
   private readonly found = new Set<string>();
@@ -110,8 +111,11 @@ export class UvArchiveExtractor {
   /** Hands inflated tar bytes to the parser, pausing gunzip while the parser is full. */
   private unpack(chunk: Buffer): void {
     if (this.failure) return;
-    if (this.inflated === 0 && chunk[0] === GZIP_MAGIC[0] && chunk[1] === GZIP_MAGIC[1]) {
-      // The tar parser would inflate an inner gzip itself, all of a chunk at once.
+    // The tar parser would inflate an inner gzip itself, a whole chunk at once: refuse it.
+    for (let i = 0; this.inflated + i < GZIP_MAGIC.length && i < chunk.byteLength; i++) {
+      this.innerGzip &&= chunk[i] === GZIP_MAGIC[this.inflated + i];
+    }
+    if (this.innerGzip && this.inflated + chunk.byteLength >= GZIP_MAGIC.length) {
       this.fail(invalid('the uv archive is gzip inside gzip, not a tar archive'));
       return;
     }

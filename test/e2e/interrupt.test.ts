@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { execa } from 'execa';
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startMirror, streamBytes, type Mirror } from '../../demo/mirror.ts';
@@ -52,8 +53,16 @@ function outputMatching(child: ReturnType<typeof startInstall>, pattern: RegExp)
   });
 }
 
-/** Live (not zombie) members of a process group, from /proc. */
+/** Live (not zombie) members of a process group, from /proc where there is one. */
 async function liveInGroup(pgid: number): Promise<number[]> {
+  if (!existsSync('/proc/self/stat')) {
+    try {
+      process.kill(-pgid, 0);
+      return [pgid];
+    } catch {
+      return [];
+    }
+  }
   const live: number[] = [];
   for (const name of await readdir('/proc')) {
     if (!/^\d+$/.test(name)) continue;

@@ -5,10 +5,11 @@
  */
 import { afterAll, expect, test } from 'bun:test';
 import { execa } from 'execa';
+import { gzipSync } from 'node:zlib';
 import { hostTriple } from '../../demo/release.ts';
 import { startMirror, type Mirror } from '../../demo/mirror.ts';
 import { gzipBomb } from './archives.ts';
-import { leftovers, removeHome, serveArchive, tempHome, VERSION } from './harness.ts';
+import { leftovers, removeHome, runDownload, serveArchive, tempHome, VERSION } from './harness.ts';
 
 const MB = 1024 * 1024;
 const homes: string[] = [];
@@ -45,3 +46,15 @@ test.each([
   expect(result.peak_rss_kb).toBeLessThan(100 * 1024);
   expect(await leftovers(home)).toEqual([]);
 }, 120_000);
+
+test('gzip inside gzip is archive_invalid: the tar parser never inflates anything itself', async () => {
+  const inner = gzipBomb(hostTriple(), VERSION, { entryBytes: MB, count: 1 });
+  const archive = new Uint8Array(gzipSync(inner));
+  const mirror = await startMirror({ version: VERSION, handler: serveArchive(archive) });
+  mirrors.push(mirror);
+  const home = await tempHome('fault-nested-');
+  homes.push(home);
+  const run = await runDownload({ CARAPACE_HOME: home, CARAPACE_UV_DOWNLOAD_BASE: mirror.base });
+  expect(run.error).toMatchObject({ code: 'archive_invalid', message: 'the uv archive is gzip inside gzip, not a tar archive' });
+  expect(await leftovers(home)).toEqual([]);
+});

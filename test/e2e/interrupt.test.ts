@@ -109,3 +109,19 @@ test.each(SIGNALS)('%s during uv tool install ends uv\'s process group and relea
   expect(await exists(join(home, 'install.lock'))).toBe(false);
   expect(await readdir(join(home, 'staging')).catch(() => [])).toEqual([]);
 }, 20_000);
+
+test('a second signal exits at once and still takes a uv that ignores SIGTERM with it', async () => {
+  const home = await tempHome('carapace-interrupt-twice-');
+  const child = startInstall(home, quick, { STANDIN_UV_DELAY: '60', STANDIN_UV_IGNORE_TERM: '1' });
+  await outputMatching(child, /Prepared \d+ packages/);
+  const log = await readFile(join(home, '..', 'uv.log'), 'utf8');
+  const uvPid = Number(log.split('\n').find((line) => line.endsWith(' tool install'))?.split(' ')[0]);
+  child.kill('SIGINT');
+  // The first signal's SIGTERM is ignored; the second must not leave the group behind.
+  await Bun.sleep(200);
+  child.kill('SIGTERM');
+  const exit = await child;
+  expect(exit.exitCode).toBe(143);
+  for (let i = 0; i < 40 && (await liveInGroup(uvPid)).length > 0; i++) await Bun.sleep(50);
+  expect(await liveInGroup(uvPid)).toEqual([]);
+}, 20_000);

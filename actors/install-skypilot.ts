@@ -2,11 +2,13 @@
  * `installing_skypilot`: `uv tool install --python <py> --with pip <spec>` into the managed
  * tool folders. `--with pip` because SkyPilot builds wheels for remote clusters with pip
  * (docs.skypilot.co installation page). Each stderr line is a progress message; a non-zero
- * exit is `uv_install_failed` with the end of stderr as detail.
+ * exit is `uv_install_failed` with the end of stderr as detail, or `disk_full` when uv says
+ * the disk or quota ran out, with the free space measured where it was writing.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, statfs } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { layoutOf } from './layout.ts';
-import { InstallError, tail } from '../machines/errors.ts';
+import { InstallError, tail, uvInstallFailureCode } from '../machines/errors.ts';
 import type { InstallSkypilotInput } from '../machines/install.ts';
 import { runProcess } from './process.ts';
 import { uvEnvironment } from './uv-env.ts';
@@ -32,9 +34,32 @@ export async function installSkypilot(input: InstallSkypilotInput, signal: Abort
   });
   if (result.exitCode !== 0) {
     const lastLine = result.stderr.trim().split('\n').pop()?.trim();
+    if (uvInstallFailureCode(result.stderr) === 'disk_full') {
+      throw new InstallError('disk_full', `uv tool install ran out of disk space: ${await freeSpaceAt(writtenPath(result.stderr) ?? layout.toolDir)}`, {
+        detail: tail(result.stderr) || null,
+      });
+    }
     throw new InstallError('uv_install_failed', `uv tool install exited with ${result.exitCode}: ${lastLine ?? 'no output'}`, {
       detail: tail(result.stderr) || null,
     });
+  }
+}
+
+/** The last absolute path on uv's out-of-space line (`failed to copy file from A to B: ...`): where it was writing. */
+function writtenPath(stderr: string): string | null {
+  const line = stderr.split('\n').find((l) => uvInstallFailureCode(l) === 'disk_full') ?? '';
+  return [...line.matchAll(/(\/[^\s`'":]+)/g)].pop()?.[1] ?? null;
+}
+
+/** "1.2 MB free on the device holding <path>", measured at the nearest folder that exists (uv removes what it half wrote). */
+async function freeSpaceAt(path: string): Promise<string> {
+  for (let at = path; ; at = dirname(at)) {
+    try {
+      const fs = await statfs(at);
+      return `${(Number(fs.bavail) * Number(fs.bsize) / 1e6).toFixed(1)} MB free on the device holding ${path}`;
+    } catch (error) {
+      if (dirname(at) === at || (error as { code?: unknown }).code !== 'ENOENT') return `no space left on the device holding ${path}`;
+    }
   }
 }
 

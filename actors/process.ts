@@ -34,6 +34,25 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * Groups of children still running. A process that exits before their clean-up finishes (a
+ * second Ctrl-C exits at once, during the SIGTERM grace) takes them with it, rather than leave
+ * uv orphaned with the lock released.
+ */
+const liveGroups = new Set<number>();
+let killOnExit = false;
+
+function trackGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  if (!killOnExit) {
+    killOnExit = true;
+    process.on('exit', () => {
+      for (const group of liveGroups) killGroup(group, 'SIGKILL');
+    });
+  }
+  liveGroups.add(pid);
+}
+
 function* lines(buffer: { text: string }, chunk: string, flush = false): Generator<string> {
   buffer.text += chunk;
   const parts = buffer.text.split(/\r?\n|\r/);
@@ -54,6 +73,7 @@ export async function runProcess(file: string, args: string[], opts: RunOptions)
     encoding: 'utf8',
   });
 
+  trackGroup(child.pid);
   let ended: 'timeout' | 'cancelled' | null = null;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
   const stop = (why: 'timeout' | 'cancelled') => {
@@ -103,6 +123,7 @@ export async function runProcess(file: string, args: string[], opts: RunOptions)
     }
     return { exitCode: result.exitCode ?? 1, stdout, stderr };
   } finally {
+    if (child.pid !== undefined) liveGroups.delete(child.pid);
     opts.signal?.removeEventListener('abort', onAbort);
     clearTimeout(watchdog);
     clearTimeout(killTimer);

@@ -100,6 +100,12 @@ interface Attempt {
   waiters: number;
 }
 
+/** Why a caller stopped: the reason it aborted with (a CLI names the signal), else a plain fact. */
+function stopReason(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error && reason.name !== 'AbortError' && reason.message ? reason.message : 'the caller stopped waiting';
+}
+
 function startActor(input: InstallInput, work: InstallerActors, pending: Set<Promise<unknown>>, inspect: InstallerDeps['inspect']) {
   // Every side effect is tracked so an attempt only reports its end once its cleanup
   // (staging removed, process group gone) has finished, even after a cancel.
@@ -214,7 +220,9 @@ export function createInstaller(deps: InstallerDeps = {}): Installer {
   }
 
   async function ensureSkypilot(opts: EnsureOptions = {}): Promise<InstallOutput> {
-    if (opts.signal?.aborted) return cancelledOutput(running?.actor ? phaseOf(running.actor.getSnapshot()) : 'checking');
+    if (opts.signal?.aborted) {
+      return cancelledOutput(running?.actor ? phaseOf(running.actor.getSnapshot()) : 'checking', stopReason(opts.signal));
+    }
     if (!running) {
       const attempt = begin();
       running = attempt;
@@ -232,8 +240,9 @@ export function createInstaller(deps: InstallerDeps = {}): Installer {
         const phase = phaseOf(attempt.actor.getSnapshot());
         // The last caller to leave takes the attempt with it, and waits for its clean-up
         // (staging removed, uv's process group gone, the log closed): a CLI exits right after.
-        const ended = attempt.waiters === 0 && running === attempt ? cancel('the caller stopped waiting') : Promise.resolve();
-        void ended.then(() => resolve(cancelledOutput(phase)));
+        const reason = stopReason(signal);
+        const ended = attempt.waiters === 0 && running === attempt ? cancel(reason) : Promise.resolve();
+        void ended.then(() => resolve(cancelledOutput(phase, reason)));
       };
       signal.addEventListener('abort', onAbort, { once: true });
       void attempt.result.then((output) => {
@@ -245,8 +254,8 @@ export function createInstaller(deps: InstallerDeps = {}): Installer {
     });
   }
 
-  function cancelledOutput(phase: InstallPhase): InstallOutput {
-    return { ok: false, error: toInstallErrorData(new InstallError('cancelled', 'the caller stopped waiting'), phase) };
+  function cancelledOutput(phase: InstallPhase, reason: string): InstallOutput {
+    return { ok: false, error: toInstallErrorData(new InstallError('cancelled', reason), phase) };
   }
 
   return {

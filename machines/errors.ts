@@ -93,6 +93,17 @@ export function classifyError(error: unknown): InstallErrorCode | null {
   return null;
 }
 
+/**
+ * uv reports a file-system failure as the io::Error it got, which Rust prints as
+ * `<strerror> (os error <errno>)`: ENOSPC is 28, EDQUOT 122 on Linux and 69 on macOS.
+ */
+const OUT_OF_SPACE = /No space left on device|Disk quota exceeded|\(os error 28\)/i;
+
+/** The code for a failed `uv tool install`, from its stderr. */
+export function uvInstallFailureCode(stderr: string): 'disk_full' | 'uv_install_failed' {
+  return OUT_OF_SPACE.test(stderr) ? 'disk_full' : 'uv_install_failed';
+}
+
 /** The one place where anything thrown becomes the wire shape. */
 export function toInstallErrorData(error: unknown, phase: InstallPhase): InstallErrorData {
   if (error instanceof InstallError) {

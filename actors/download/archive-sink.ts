@@ -10,18 +10,6 @@ import type { BodySink } from './fetch-with-retry.ts';
 import { atPath, LOCAL_FAILURES } from './fs-errors.ts';
 import { InstallError } from '../../machines/errors.ts';
 
-/**
- * Every fetch chunk is a fresh buffer and JavaScriptCore collects by its own allocation
- * heuristics, so without a nudge peak RSS grew with the archive (10 to 22 MB more for
- * 100 MB than for 10 MB in bench/download.ts). A full collection this often keeps it flat,
- * for a few milliseconds each: one or two for a real 24 MB uv.
- */
-const COLLECT_EVERY_BYTES = 16 * 1024 * 1024;
-
-function collectGarbage(): void {
-  if (typeof Bun !== 'undefined') Bun.gc(true);
-}
-
 export class ArchiveSink implements BodySink {
   offset = 0;
   private hash: Hash = createHash('sha256');
@@ -48,9 +36,7 @@ export class ArchiveSink implements BodySink {
   async write(chunk: Uint8Array): Promise<void> {
     this.hash.update(chunk);
     await this.extractor.write(chunk);
-    const before = this.offset;
     this.offset += chunk.byteLength;
-    if (Math.floor(before / COLLECT_EVERY_BYTES) !== Math.floor(this.offset / COLLECT_EVERY_BYTES)) collectGarbage();
     // A bad entry waits for the digest (a damaged download is a checksum problem, not a
     // bad release); a full disk or a read-only folder cannot wait.
     const problem = this.extractor.error;

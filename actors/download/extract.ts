@@ -3,23 +3,35 @@
  * A release holds one top folder with `uv` and `uvx` (strip 1); anything that could write
  * elsewhere or be swapped for something else (absolute paths, `..`, links, devices, huge
  * entries) makes the whole archive invalid. Nothing here touches a final path.
+ *
+ * Memory stays flat for any archive, gzip bombs included, because every stage waits for the
+ * next: a chunk of the download goes into node:zlib's gunzip, which inflates only while its
+ * output is read (a paused readable stops inflation, nodejs lib/zlib.js processCallback); its
+ * output goes to the tar parser, which is paused while the entry being written waits for the
+ * file; and write() resolves only once gunzip has taken the chunk. The tar parser is never
+ * handed gzip: its own inflater turns a whole input chunk into output at once.
  */
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
+import { createGunzip, type Gunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import { InstallError } from '../../machines/errors.ts';
 import { fsFailure } from './fs-errors.ts';
 
 export const WANTED = ['uv', 'uvx'] as const;
 export const MAX_ENTRY_BYTES = 256 * 1024 * 1024;
+/** A real uv archive unpacks to about 60 MB; past this much the archive is refused. */
+export const MAX_TOTAL_BYTES = 1024 * 1024 * 1024;
 
 const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
 const GZIP_MAGIC = [0x1f, 0x8b];
 
 export interface ExtractorOptions {
   maxEntryBytes?: number;
+  /** Refuses the archive once its tar stream inflates past this many bytes. */
+  maxTotalBytes?: number;
   /** Opens a staged output file; replaceable so tests can make a write fail. */
   createOutput?: (path: string) => Writable;
 }
@@ -55,6 +67,10 @@ export function entryProblem(path: string, type: string, size: number, maxBytes 
 
 export class UvArchiveExtractor {
   private readonly parser: Parser;
+  private readonly gunzip: Gunzip;
+  private inflated = 0;
+  private innerGzip = true;
+  private readonly maxTotalBytes: number;
   private readonly writes: Promise<void>[] = [];
   private readonly found = new Set<string>();
   private failure: Error | null = null;
@@ -73,7 +89,12 @@ export class UvArchiveExtractor {
     this.stopped = new Promise((resolve) => (this.stop = resolve));
     this.maxEntryBytes = opts.maxEntryBytes ?? MAX_ENTRY_BYTES;
     this.createOutput = opts.createOutput ?? ((path) => createWriteStream(path, { mode: 0o755 }));
-    this.parser = new Parser({ strict: true, onReadEntry: (entry) => this.onEntry(entry) });
+    this.maxTotalBytes = opts.maxTotalBytes ?? MAX_TOTAL_BYTES;
+    // brotli and zstd off: the parser gets plain tar and must never inflate anything itself.
+    this.parser = new Parser({ strict: true, brotli: false, zstd: false, onReadEntry: (entry) => this.onEntry(entry) });
+    this.gunzip = createGunzip();
+    this.gunzip.on('data', (chunk: Buffer) => this.unpack(chunk));
+    this.gunzip.on('error', (error: Error) => this.fail(error));
     // abort() carries our own InstallError; the 'error' that follows only wraps it.
     this.parser.on('abort', (error: Error) => this.fail(error));
     this.parser.on('error', (error: Error) => this.fail(error));
@@ -83,7 +104,34 @@ export class UvArchiveExtractor {
     if (this.failure) return;
     this.failure = error instanceof InstallError ? error : parserFailure(error);
     this.stop();
+    this.gunzip.destroy();
     for (const out of this.outputs) out.destroy();
+  }
+
+  /** Hands inflated tar bytes to the parser, pausing gunzip while the parser is full. */
+  private unpack(chunk: Buffer): void {
+    if (this.failure) return;
+    // The tar parser would inflate an inner gzip itself, a whole chunk at once: refuse it.
+    for (let i = 0; this.inflated + i < GZIP_MAGIC.length && i < chunk.byteLength; i++) {
+      this.innerGzip &&= chunk[i] === GZIP_MAGIC[this.inflated + i];
+    }
+    if (this.innerGzip && this.inflated + chunk.byteLength >= GZIP_MAGIC.length) {
+      this.fail(invalid('the uv archive is gzip inside gzip, not a tar archive'));
+      return;
+    }
+    this.inflated += chunk.byteLength;
+    if (this.inflated > this.maxTotalBytes) {
+      this.fail(
+        invalid(
+          `the uv archive unpacks to more than ${this.maxTotalBytes} bytes (a real uv is about 60 MB): refused as a decompression bomb`,
+        ),
+      );
+      return;
+    }
+    if (!this.parser.write(chunk) && !this.failure) {
+      this.gunzip.pause();
+      this.parser.once('drain', () => this.gunzip.resume());
+    }
   }
 
   private onEntry(entry: ReadEntry): void {
@@ -133,15 +181,23 @@ export class UvArchiveExtractor {
       }
     }
     this.seen += chunk.byteLength;
-    const flowing = this.parser.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    // An abort inside write() emits before anyone could listen; no 'drain' follows it.
+    const flowing = this.gunzip.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    // A failure inside write() emits before anyone could listen; no 'drain' follows it.
     if (!flowing && !this.failure) {
-      await Promise.race([once(this.parser, 'drain').catch(() => {}), this.stopped]);
+      await Promise.race([once(this.gunzip, 'drain').catch(() => {}), this.stopped]);
     }
   }
 
   /** Ends the archive; resolves with the staged paths of uv and uvx. */
   async end(): Promise<{ uv: string; uvx: string | null }> {
+    if (!this.failure) {
+      const inflatedAll = new Promise<void>((resolve) => {
+        this.gunzip.on('end', resolve);
+        this.gunzip.on('close', resolve);
+      });
+      this.gunzip.end();
+      await Promise.race([inflatedAll, this.stopped]);
+    }
     if (!this.failure) {
       const done = new Promise<void>((resolve) => {
         this.parser.on('end', resolve);

@@ -10,6 +10,7 @@ import type { Installer } from '../../installer/installer.ts';
 import { parseArgs } from './args.ts';
 import { ExitError, OutputError, UsageError } from './errors.ts';
 import { processIO, type CommandIO } from './io.ts';
+import { abortOnSignals, signalExitCode } from './signals.ts';
 
 /** What a command gets. */
 export interface CommandContext {
@@ -101,17 +102,13 @@ async function report(error: unknown, io: CommandIO): Promise<number> {
 
 if (import.meta.main) {
   const controller = new AbortController();
-  // Ctrl-C cancels the attempt cleanly (staging removed, uv's process group ended); a second one exits at once.
-  let interrupts = 0;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (++interrupts > 1) process.exit(130);
-    controller.abort(new Error(`received ${sig}`));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const received = abortOnSignals(controller);
   const io = processIO();
   const code = await main(process.argv.slice(2), io, controller.signal);
   const failed = await io.drain();
   if (failed && code === 0) io.stderr.write(`carapace-sky: ${failed.message}\n`);
-  process.exit(failed && code === 0 ? failed.exitCode : code);
+  const stoppedBy = received();
+  // Work a signal cut short ends as death by that signal would; `serve`, whose work is to
+  // run until stopped, returns 0 and so ends successfully.
+  process.exit(stoppedBy && code !== 0 ? signalExitCode(stoppedBy) : failed && code === 0 ? failed.exitCode : code);
 }

@@ -46,8 +46,8 @@ function header(entry: TarEntry, size: number): Uint8Array {
   return block;
 }
 
-/** A gzipped tar of exactly these entries, in this order; `truncateLast` ends it after the last header. */
-export function tarGz(entries: TarEntry[], opts: { truncateLast?: boolean } = {}): Uint8Array {
+/** A tar of exactly these entries, in this order; `truncateLast` ends it after the last header, `open` leaves off the end blocks. */
+export function tar(entries: TarEntry[], opts: { truncateLast?: boolean; open?: boolean } = {}): Buffer {
   const parts: Uint8Array[] = [];
   for (const [index, entry] of entries.entries()) {
     const body = typeof entry.body === 'string' ? Buffer.from(entry.body) : (entry.body ?? new Uint8Array());
@@ -58,8 +58,27 @@ export function tarGz(entries: TarEntry[], opts: { truncateLast?: boolean } = {}
     const pad = (512 - (body.byteLength % 512)) % 512;
     parts.push(new Uint8Array(pad));
   }
-  if (!opts.truncateLast) parts.push(new Uint8Array(1024));
-  return new Uint8Array(gzipSync(Buffer.concat(parts)));
+  if (!opts.truncateLast && !opts.open) parts.push(new Uint8Array(1024));
+  return Buffer.concat(parts);
+}
+
+/** A gzipped tar of exactly these entries, in this order; `truncateLast` ends it after the last header. */
+export function tarGz(entries: TarEntry[], opts: { truncateLast?: boolean } = {}): Uint8Array {
+  return new Uint8Array(gzipSync(tar(entries, opts)));
+}
+
+/**
+ * A working release followed by `count` entries of `entryBytes` zeros each (every one under
+ * the per-entry limit; `uvBytes` makes uv itself that many zeros, written to disk), as concatenated gzip members (RFC 1952 2.2), so a bomb that inflates
+ * to gigabytes costs one deflate of one entry to build.
+ */
+export function gzipBomb(triple: string, version: string, opts: { entryBytes: number; count: number; uvBytes?: number }): Uint8Array {
+  const entries = releaseEntries(triple, version).map((e) =>
+    opts.uvBytes !== undefined && e.path.endsWith('/uv') ? { ...e, body: new Uint8Array(opts.uvBytes) } : e,
+  );
+  const release = gzipSync(tar(entries, { open: true }), { level: 9 });
+  const filler = gzipSync(tar([{ path: `uv-${triple}/filler`, body: new Uint8Array(opts.entryBytes) }], { open: true }), { level: 9 });
+  return new Uint8Array(Buffer.concat([release, ...Array<Buffer>(opts.count).fill(filler), gzipSync(new Uint8Array(1024))]));
 }
 
 /** The entries of a working uv release for `triple`, ready to add faults to. */

@@ -7,13 +7,17 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { ArchiveSink } from '../../actors/download/archive-sink.ts';
 import { fsFailure } from '../../actors/download/fs-errors.ts';
-import { InstallError } from '../../machines/errors.ts';
+import { installSkypilot } from '../../actors/install-skypilot.ts';
+import { layoutOf } from '../../actors/layout.ts';
+import { settingsFromEnv } from '../../installer/settings.ts';
+import { InstallError, uvInstallFailureCode } from '../../machines/errors.ts';
+import { standinUvScript } from '../../demo/standin-uv.ts';
 import { startMirror, type Mirror } from '../../demo/mirror.ts';
 import { hostTriple } from '../../demo/release.ts';
 import { releaseEntries, tarGz } from './archives.ts';
@@ -103,6 +107,32 @@ describe('disk_full', () => {
     expect((thrown as InstallError).message).toBe(`no space left on the device holding ${stage}/uv`);
     expect(sink.offset).toBeLessThan(archive.byteLength);
     await sink.dispose();
+  });
+});
+
+describe('disk_full in uv tool install', () => {
+  test('uv running out of space is disk_full with the free space where it wrote, not uv_install_failed', async () => {
+    const home = join(work, 'uv-full', 'carapace');
+    const layout = layoutOf(home);
+    await mkdir(layout.uvBinDir, { recursive: true });
+    await writeFile(layout.uv, standinUvScript({ version: VERSION }), { mode: 0o755 });
+    // Only the tool folders are small: uv itself and its cache sit on the roomy disk.
+    if (!(await tmpfs(join(home, 'tools'), 'size=256k'))) {
+      expect(uvInstallFailureCode('  Caused by: failed to copy file from /a to /b: No space left on device (os error 28)')).toBe('disk_full');
+      return;
+    }
+    const settings = settingsFromEnv({ PATH: process.env.PATH ?? '/usr/bin:/bin', CARAPACE_HOME: home, STANDIN_UV_WHEEL_KB: '1024' });
+    const error = await installSkypilot(
+      { settings, deps: { fetch, now: Date.now }, uv_path: layout.uv, force: false, report: () => {} },
+      new AbortController().signal,
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InstallError);
+    expect((error as InstallError).code).toBe('disk_full');
+    expect((error as InstallError).message).toMatch(
+      new RegExp(`^uv tool install ran out of disk space: 0\\.\\d MB free on the device holding ${layout.toolDir}/\\.tmp-skypilot-nightly-\\d+/\\S+$`),
+    );
+    expect((error as InstallError).hint).toContain('Free some disk space');
+    expect((error as InstallError).detail).toContain('No space left on device (os error 28)');
   });
 });
 

@@ -19,11 +19,12 @@ import { parseUvVersion } from './check.ts';
 import { ArchiveSink, TextSink } from './download/archive-sink.ts';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './download/backoff.ts';
 import { trustedCertificates } from './download/ca.ts';
-import { fetchWithRetry, type FetchWithRetryOptions, type RetryNotice } from './download/fetch-with-retry.ts';
+import { HttpStatusError } from './download/failures.ts';
+import { fetchWithRetry, probeStatus, type FetchWithRetryOptions, type RetryNotice } from './download/fetch-with-retry.ts';
 import { atPath } from './download/fs-errors.ts';
 import { knownChecksum, parseSidecar } from './download/known-checksums.ts';
 import { DownloadProgress } from './download/progress.ts';
-import { proxyFor } from './download/proxy.ts';
+import { chooseProxy } from './download/proxy.ts';
 import { archiveName, archiveSources, type ArchiveSource } from './download/sources.ts';
 import { ensureHome } from './home.ts';
 import { runProcess } from './process.ts';
@@ -54,6 +55,22 @@ function retryNote(what: string, notice: RetryNotice): string {
   return `${notice.reason}; retrying ${what} in ${wait} s (attempt ${notice.attempt} of ${notice.attempts})`;
 }
 
+function isMissingStatus(status: number): boolean {
+  return status === 404 || status === 410;
+}
+
+function isMissing(error: unknown): error is HttpStatusError {
+  return error instanceof HttpStatusError && isMissingStatus(error.status);
+}
+
+function missingRelease(input: DownloadUvInput, source: ArchiveSource, triple: string, status: number): InstallError {
+  const version = input.settings.uv_version;
+  return new HttpStatusError(status, `uv ${version} for ${triple} is not at ${source.base}: GET ${source.url} answered ${status}`, {
+    detail: source.url,
+    hint: `Check that uv ${version} exists (CARAPACE_UV_VERSION, without a leading v) and that CARAPACE_UV_DOWNLOAD_BASE holds <base>/<version>/${archiveName(triple)}.`,
+  });
+}
+
 async function expectedDigest(input: DownloadUvInput, source: ArchiveSource, triple: string, net: Network) {
   const { settings } = input;
   const explicit = settings.uv_sha256 ?? knownChecksum(settings.uv_version, triple);
@@ -67,13 +84,14 @@ async function expectedDigest(input: DownloadUvInput, source: ArchiveSource, tri
       limitCode: 'checksum_unavailable',
     });
   } catch (error) {
-    // No sidecar here is "no digest", not a refused download; an unreachable server stays what it is.
-    if (error instanceof InstallError && error.code === 'http_status') {
-      throw new InstallError('checksum_unavailable', `no trusted sha256 for uv ${settings.uv_version} (${triple})`, {
-        detail: error.message,
-      });
-    }
-    throw error;
+    // A missing sidecar is "no digest" only when the archive is there; when both are
+    // missing the release is (a mistyped version, a wrong base). Anything else stays itself.
+    if (!isMissing(error)) throw error;
+    const status = await probeStatus(source.url, { ...net, what: 'the uv archive', maxBytes: 0, limitCode: 'archive_invalid' });
+    if (isMissingStatus(status)) throw missingRelease(input, source, triple, status);
+    throw new InstallError('checksum_unavailable', `no trusted sha256 for uv ${settings.uv_version} (${triple})`, {
+      detail: (error as Error).message,
+    });
   }
   const digest = parseSidecar(sink.text(), archiveName(triple));
   if (!digest) {
@@ -113,6 +131,7 @@ async function downloadFrom(
 ): Promise<{ uv: string; uvx: string | null }> {
   const expected = await expectedDigest(input, source, triple, net);
   await fetchWithRetry(source.url, sink, {
+    lowSpeed: { limitBytesPerSecond: input.settings.low_speed_limit, timeMs: input.settings.low_speed_time_ms },
     ...net,
     what: 'the uv archive',
     maxBytes: MAX_ARCHIVE_BYTES,
@@ -122,6 +141,8 @@ async function downloadFrom(
       progress.start(total, offset);
     },
     onBytes: (bytes) => progress.add(bytes),
+  }).catch((error: unknown) => {
+    throw isMissing(error) ? missingRelease(input, source, triple, error.status) : error;
   });
   progress.finish();
   // The digest speaks first: a damaged download also looks like a broken archive.
@@ -150,6 +171,7 @@ export async function downloadUv(input: DownloadUvInput, signal: AbortSignal): P
     const stage = await atPath(layout.stagingDir, () => mkdtemp(join(layout.stagingDir, 'uv-')));
     const sink = new ArchiveSink(stage);
     try {
+      const proxy = chooseProxy(new URL(source.url), settings.env);
       const net: Network = {
         fetch: deps.fetch,
         signal,
@@ -159,7 +181,8 @@ export async function downloadUv(input: DownloadUvInput, signal: AbortSignal): P
         backoff: { ...DEFAULT_BACKOFF, ...input.backoff },
         ...(input.random ? { random: input.random } : {}),
         now: deps.now,
-        proxy: proxyFor(new URL(source.url), settings.env),
+        proxy: proxy?.url ?? false,
+        ...(proxy ? { proxyVariable: proxy.variable } : {}),
         ca,
         onRetry: (notice) => progress.note(retryNote(`from ${source.base}`, notice)),
       };

@@ -5,12 +5,17 @@
  * partial body asks for the rest with Range (If-Range guards it with the validator the
  * server sent) and keeps the sink's state; any answer other than the exact rest restarts
  * the sink from zero. The sink hashes and unpacks, so nothing is buffered here.
+ *
+ * Bodies are asked for and taken as they are stored (`Accept-Encoding: identity`, no
+ * decompression): an archive kept on S3/CloudFront with `Content-Encoding: gzip` is the
+ * .tar.gz itself, and its digest is of those bytes, as curl saves them.
  */
 import { stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { InstallError } from '../../machines/errors.ts';
 import { backoffDelayMs, isRetryableStatus, parseRetryAfter, sleep, type BackoffPolicy } from './backoff.ts';
-import { isCertificateError } from './ca.ts';
+import { fetchFailure, HttpStatusError, proxyRefusal, type ProxyInUse } from './failures.ts';
+import { watchLowSpeed, type LowSpeedRule } from './low-speed.ts';
 
 export interface BodySink {
   /** Bytes accepted so far; a resume asks for the rest from here. */
@@ -34,12 +39,17 @@ export interface FetchWithRetryOptions {
   signal: AbortSignal;
   /** Tries in all, at least 1. */
   attempts: number;
+  /** 0 waits as long as it takes (so does the stall timeout). */
   connectTimeoutMs: number;
   stallTimeoutMs: number;
   backoff: BackoffPolicy;
   random?: () => number;
   now: () => number;
   proxy: string | false;
+  /** The variable the proxy came from, for messages (HTTPS_PROXY). */
+  proxyVariable?: string;
+  /** curl's low-speed rule for the body; absent or 0 is off. */
+  lowSpeed?: LowSpeedRule;
   ca: string[] | null;
   /** A body larger than this is refused with `limitCode`. */
   maxBytes: number;
@@ -120,15 +130,57 @@ async function discard(response: Response): Promise<void> {
   await response.body?.cancel().catch(() => {});
 }
 
+function requestInit(opts: FetchWithRetryOptions, headers: Record<string, string>, signal: AbortSignal): BunFetchRequestInit {
+  return {
+    signal,
+    headers,
+    redirect: 'follow',
+    decompress: false,
+    proxy: opts.proxy,
+    ...(opts.ca ? { tls: { ca: opts.ca } } : {}),
+  };
+}
+
+/**
+ * The status `url` answers with, its body left unread: one try, failures classified as a
+ * download's are (a refusing proxy is `proxy`, not a missing file).
+ */
+export async function probeStatus(url: string, opts: FetchWithRetryOptions): Promise<number> {
+  const control = new AbortController();
+  const timer = opts.connectTimeoutMs > 0 ? setTimeout(() => control.abort(), opts.connectTimeoutMs) : undefined;
+  const proxy: ProxyInUse | null = opts.proxy ? { url: opts.proxy, variable: opts.proxyVariable } : null;
+  try {
+    await checkLocalFile(url);
+    if (url.startsWith('file:')) return 200;
+    const response = await opts.fetch(url, requestInit(opts, { 'accept-encoding': 'identity' }, AbortSignal.any([opts.signal, control.signal])));
+    await discard(response);
+    const refusal = proxyRefusal(response, url, proxy);
+    if (refusal) throw refusal;
+    return response.status;
+  } catch (error) {
+    if (opts.signal.aborted) throw new InstallError('cancelled', `the download of ${opts.what} was cancelled`);
+    if (error instanceof HttpStatusError && url.startsWith('file:')) return error.status;
+    if (error instanceof InstallError) throw error;
+    if (control.signal.aborted) {
+      throw new InstallError('timeout', `${hostOf(url)} did not answer within ${seconds(opts.connectTimeoutMs)}`, { detail: url });
+    }
+    throw fetchFailure(error, url, proxy).error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function attempt(url: string, sink: BodySink, state: ResumeState, opts: FetchWithRetryOptions): Promise<void> {
   const control = new AbortController();
   const signal = AbortSignal.any([opts.signal, control.signal]);
-  let timedOut: 'connect' | 'stall' | null = null;
-  const arm = (kind: 'connect' | 'stall', ms: number) =>
-    setTimeout(() => {
-      timedOut = kind;
-      control.abort(new DOMException(`${kind} timeout`, 'TimeoutError'));
-    }, ms);
+  let timedOut: 'connect' | 'stall' | 'slow' | null = null;
+  const expire = (kind: 'connect' | 'stall' | 'slow') => {
+    timedOut = kind;
+    control.abort(new DOMException(`${kind} timeout`, 'TimeoutError'));
+  };
+  // 0 is no limit (settings also turn values past the timer's 2^31-1 ms cap into 0).
+  const arm = (kind: 'connect' | 'stall', ms: number) => (ms > 0 ? setTimeout(() => expire(kind), ms) : undefined);
+  const proxy: ProxyInUse | null = opts.proxy ? { url: opts.proxy, variable: opts.proxyVariable } : null;
   const cancelled = () => new InstallError('cancelled', `the download of ${opts.what} was cancelled`);
 
   let restarted = false;
@@ -137,7 +189,7 @@ async function attempt(url: string, sink: BodySink, state: ResumeState, opts: Fe
     restarted = true;
   }
   const resumeFrom = sink.offset;
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { 'accept-encoding': 'identity' };
   if (resumeFrom > 0) {
     headers.range = `bytes=${resumeFrom}-`;
     if (state.validator) headers['if-range'] = state.validator;
@@ -146,13 +198,7 @@ async function attempt(url: string, sink: BodySink, state: ResumeState, opts: Fe
   let response: Response;
   const connectTimer = arm('connect', opts.connectTimeoutMs);
   try {
-    response = await opts.fetch(url, {
-      signal,
-      headers,
-      redirect: 'follow',
-      proxy: opts.proxy,
-      ...(opts.ca ? { tls: { ca: opts.ca } } : {}),
-    });
+    response = await opts.fetch(url, requestInit(opts, headers, signal));
   } catch (error) {
     if (opts.signal.aborted) throw cancelled();
     if (timedOut === 'connect') {
@@ -161,19 +207,17 @@ async function attempt(url: string, sink: BodySink, state: ResumeState, opts: Fe
       );
     }
     if (error instanceof InstallError) throw error;
-    if (isCertificateError(error)) {
-      throw new InstallError('tls_certificate', `the certificate of ${hostOf(url)} is not trusted: ${reasonOf(error)}`, {
-        detail: url,
-        cause: error,
-      });
-    }
-    throw new AttemptFailure(
-      new InstallError('network', `cannot reach ${hostOf(url)}: ${reasonOf(error)}`, { detail: url, cause: error }),
-    );
+    const failure = fetchFailure(error, url, proxy);
+    throw failure.retry ? new AttemptFailure(failure.error) : failure.error;
   } finally {
     clearTimeout(connectTimer);
   }
 
+  const refusal = proxyRefusal(response, url, proxy);
+  if (refusal) {
+    await discard(response);
+    throw refusal;
+  }
   let total: number | null;
   if (resumeFrom > 0 && response.status === 206) {
     const range = contentRange(response.headers.get('content-range'));
@@ -200,11 +244,9 @@ async function attempt(url: string, sink: BodySink, state: ResumeState, opts: Fe
     state.canRange = response.headers.get('accept-ranges')?.trim().toLowerCase() !== 'none';
   } else {
     await discard(response);
-    const error = new InstallError(
-      'http_status',
-      `GET ${url} answered ${response.status} ${response.statusText}`.trim(),
-      { detail: url },
-    );
+    const error = new HttpStatusError(response.status, `GET ${url} answered ${response.status} ${response.statusText}`.trim(), {
+      detail: url,
+    });
     if (!isRetryableStatus(response.status)) throw error;
     throw new AttemptFailure(error, parseRetryAfter(response.headers.get('retry-after'), opts.now()));
   }
@@ -218,6 +260,13 @@ async function attempt(url: string, sink: BodySink, state: ResumeState, opts: Fe
   opts.onResponse?.({ total, offset: sink.offset, restarted });
 
   const reader = response.body?.getReader();
+  let slowAverage = 0;
+  const lowSpeed = opts.lowSpeed
+    ? watchLowSpeed(opts.lowSpeed, opts.now, (average) => {
+        slowAverage = average;
+        expire('slow');
+      })
+    : null;
   let finished = false;
   try {
     while (reader) {
@@ -239,6 +288,7 @@ async function attempt(url: string, sink: BodySink, state: ResumeState, opts: Fe
       } catch (error) {
         throw new SinkFailure(error);
       }
+      lowSpeed?.add(next.value.byteLength);
       opts.onBytes?.(next.value.byteLength);
     }
     finished = true;
@@ -247,6 +297,16 @@ async function attempt(url: string, sink: BodySink, state: ResumeState, opts: Fe
     if (opts.signal.aborted) throw cancelled();
     if (error instanceof InstallError && timedOut === null) throw error;
     const where = total !== null ? `after ${sink.offset} of ${total} bytes` : `after ${sink.offset} bytes`;
+    if (timedOut === 'slow') {
+      const rule = opts.lowSpeed!;
+      throw new AttemptFailure(
+        new InstallError(
+          'timeout',
+          `${hostOf(url)} sent ${Math.round(slowAverage)} bytes/s over ${seconds(rule.timeMs)}, below the ${rule.limitBytesPerSecond} bytes/s allowed, ${where}`,
+          { detail: url, hint: 'The link is too slow to finish in reasonable time; retry on a faster connection, or lower CARAPACE_LOW_SPEED_LIMIT (0 turns the rule off).' },
+        ),
+      );
+    }
     if (timedOut === 'stall') {
       throw new AttemptFailure(
         new InstallError('timeout', `no data from ${hostOf(url)} for ${seconds(opts.stallTimeoutMs)} ${where}`, {
@@ -264,6 +324,7 @@ async function attempt(url: string, sink: BodySink, state: ResumeState, opts: Fe
       }),
     );
   } finally {
+    lowSpeed?.stop();
     if (!finished) await reader?.cancel().catch(() => {});
     reader?.releaseLock();
   }
@@ -290,9 +351,9 @@ async function checkLocalFile(url: string): Promise<void> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'EACCES' || code === 'EPERM' ? 'cannot be read' : 'does not exist';
-    throw new InstallError('http_status', `${url} ${why}`, { detail: url, cause: error });
+    throw new HttpStatusError(why === 'cannot be read' ? 403 : 404, `${url} ${why}`, { detail: url });
   }
-  throw new InstallError('http_status', `${url} is not a file`, { detail: url });
+  throw new HttpStatusError(404, `${url} is not a file`, { detail: url });
 }
 
 export async function fetchWithRetry(url: string, sink: BodySink, opts: FetchWithRetryOptions): Promise<void> {

@@ -92,9 +92,12 @@ describe('proxy', () => {
     expect(new Set(proxy.seen)).toEqual(new Set([`CONNECT ${host}`]));
   });
 
-  test('an unreachable proxy is network', async () => {
-    const { run, home } = await download({ CARAPACE_UV_DOWNLOAD_BASE: mirror.base, HTTP_PROXY: 'http://127.0.0.1:9', CARAPACE_DOWNLOAD_RETRIES: '1' });
-    expect(run.error?.code).toBe('network');
+  test('an unreachable proxy is proxy, named with its variable and credentials masked', async () => {
+    const { run, home } = await download({ CARAPACE_UV_DOWNLOAD_BASE: mirror.base, HTTP_PROXY: 'http://bob:hunter2@127.0.0.1:9' });
+    expect(run.error?.code).toBe('proxy');
+    expect(run.error?.message).toContain('the proxy http://bob:***@127.0.0.1:9 (HTTP_PROXY) cannot be reached');
+    expect(JSON.stringify(run.error)).not.toContain('hunter2');
+    expect(run.progress.some((p) => p.message.includes('retrying'))).toBe(false);
     expect(await leftovers(home)).toEqual([]);
   });
 
@@ -151,6 +154,6 @@ test('uv gets the same proxy and CA settings; an extra CA joins the built-in roo
   const bundle = await readFile(env.SSL_CERT_FILE!, 'utf8');
   expect(bundle).toContain((await readFile(CA, 'utf8')).trim());
   expect(bundle).toContain(rootCertificates[0]!);
-  expect((await uvEnvironment(layout, { SSL_CERT_FILE: '/etc/corp.pem', NODE_EXTRA_CA_CERTS: CA })).SSL_CERT_FILE).toBe('/etc/corp.pem');
+  expect((await uvEnvironment(layout, { SSL_CERT_FILE: CA })).SSL_CERT_FILE).toBe(CA);
   expect((await uvEnvironment(layout, { UV_CACHE_DIR: '/var/cache/uv' })).UV_CACHE_DIR).toBe('/var/cache/uv');
 });

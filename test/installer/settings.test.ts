@@ -16,6 +16,8 @@ describe('settings from the environment', () => {
       download_retries: 3,
       install_timeout_ms: 20 * 60_000,
       stall_timeout_ms: 30_000,
+      low_speed_limit: 1024,
+      low_speed_time_ms: 60_000,
     });
     expect(s.download_bases).toEqual(['https://github.com/astral-sh/uv/releases/download']);
   });

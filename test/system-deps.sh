@@ -9,6 +9,9 @@ set -euo pipefail
 NEEDED=(
   shellcheck=shellcheck
   chromium=chromium
+  tinyproxy=tinyproxy
+  nginx=nginx-light
+  openssl=openssl
 )
 
 missing=()

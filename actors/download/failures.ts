@@ -118,15 +118,20 @@ export function fetchFailure(error: unknown, url: string, proxy: ProxyInUse | nu
 }
 
 /**
- * A 407, or a 403 the proxy made itself, is the proxy's answer, not the server's. RFC 9110
- * §7.6.3: a proxy MUST add Via to what it forwards, so a 403 without Via (or with squid's
- * X-Squid-Error) came from the proxy.
+ * A 407, or a 401 or 403 the proxy made itself, is the proxy's answer, not the server's.
+ * RFC 9110 §7.6.3: a proxy MUST add Via to what it forwards, so a 401/403 without Via (or
+ * with squid's X-Squid-Error) came from the proxy.
  */
 export function proxyRefusal(response: Response, url: string, proxy: ProxyInUse | null): InstallError | null {
   if (!proxy) return null;
   const said = `${response.status} ${response.statusText}`.trim();
-  if (response.status === 407) return proxyError(proxy, `wants credentials (${said})`, 407, url);
+  const hasCredentials = /^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(proxy.url);
+  const credentials = hasCredentials ? 'did not accept the credentials' : 'wants credentials';
+  if (response.status === 407) return proxyError(proxy, `${credentials} (${said})`, 407, url);
   const ownAnswer = !response.headers.has('via') || response.headers.has('x-squid-error');
-  if (response.status === 403 && ownAnswer) return proxyError(proxy, `refused the request for ${hostOf(url)} (${said})`, 403, url);
+  if (!ownAnswer) return null;
+  // tinyproxy answers wrong credentials with its own 401 rather than 407.
+  if (response.status === 401) return proxyError(proxy, `${credentials} (${said})`, 407, url);
+  if (response.status === 403) return proxyError(proxy, `refused the request for ${hostOf(url)} (${said})`, 403, url);
   return null;
 }

@@ -11,6 +11,7 @@ import { toInstallErrorData } from '../../../machines/errors.ts';
 import type { InstallSettings } from '../../../machines/types.ts';
 import { readLastAttempt } from '../../../installer/install-log.ts';
 import { layoutOf } from '../../../actors/layout.ts';
+import { diagnoseProxies, diagnoseTrust } from '../../../installer/network-diagnosis.ts';
 import { pidAlive, readLock, sameMachine } from '../../../installer/lock.ts';
 import { hostPlatform, uvTriple } from '../../../actors/platform.ts';
 import { redactorFor } from '../../../installer/redact.ts';
@@ -123,6 +124,9 @@ export async function diagnose(env: Record<string, string | undefined>): Promise
     if (/(FILE|BUNDLE|CERTS)$/.test(name) && name !== 'UV_SYSTEM_CERTS' && !(await exists(value))) {
       add('network', 'problem', `${name}=${value} does not exist`, `point ${name} at a PEM file of the CA certificates to trust`);
     } else add('network', 'info', `${name}=${value}`);
+  }
+  for (const f of [await diagnoseTrust(settings), ...(await diagnoseProxies(settings, { fetch, now: Date.now }))]) {
+    add(f.topic, f.level, f.message, f.hint);
   }
 
   try {

@@ -10,7 +10,7 @@ NEEDED=(
   shellcheck=shellcheck
   chromium=chromium
   tinyproxy=tinyproxy
-  nginx=nginx-light
+  nginx=nginx
   openssl=openssl
 )
 

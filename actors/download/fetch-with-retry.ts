@@ -130,8 +130,14 @@ async function discard(response: Response): Promise<void> {
   await response.body?.cancel().catch(() => {});
 }
 
-function requestInit(opts: FetchWithRetryOptions, headers: Record<string, string>, signal: AbortSignal): BunFetchRequestInit {
+function requestInit(
+  opts: FetchWithRetryOptions,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+  method: 'GET' | 'HEAD' = 'GET',
+): BunFetchRequestInit {
   return {
+    method,
     signal,
     headers,
     redirect: 'follow',
@@ -142,8 +148,9 @@ function requestInit(opts: FetchWithRetryOptions, headers: Record<string, string
 }
 
 /**
- * The status `url` answers with, its body left unread: one try, failures classified as a
- * download's are (a refusing proxy is `proxy`, not a missing file).
+ * The status `url` answers a HEAD with: one try, failures classified as a download's are (a
+ * refusing proxy is `proxy`, not a missing file). A server that refuses HEAD (some signed
+ * object-store URLs) answers 403 or 405, which callers read as "not known to be missing".
  */
 export async function probeStatus(url: string, opts: FetchWithRetryOptions): Promise<number> {
   const control = new AbortController();
@@ -152,7 +159,10 @@ export async function probeStatus(url: string, opts: FetchWithRetryOptions): Pro
   try {
     await checkLocalFile(url);
     if (url.startsWith('file:')) return 200;
-    const response = await opts.fetch(url, requestInit(opts, { 'accept-encoding': 'identity' }, AbortSignal.any([opts.signal, control.signal])));
+    const response = await opts.fetch(
+      url,
+      requestInit(opts, { 'accept-encoding': 'identity' }, AbortSignal.any([opts.signal, control.signal]), 'HEAD'),
+    );
     await discard(response);
     const refusal = proxyRefusal(response, url, proxy);
     if (refusal) throw refusal;

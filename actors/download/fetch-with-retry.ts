@@ -386,12 +386,14 @@ export async function fetchWithRetry(url: string, sink: BodySink, opts: FetchWit
       if (error.retryAfterMs !== null && error.retryAfterMs > opts.backoff.maxRetryAfterMs) {
         throw new InstallError(failure.code, `${failure.message}, and asks to wait ${seconds(error.retryAfterMs)}`, {
           detail: failure.detail,
+          hint: failure.hint,
         });
       }
       if (used >= attempts) {
         if (attempts === 1) throw failure;
         throw new InstallError(failure.code, `${failure.message} (gave up after ${attempts} attempts)`, {
           detail: failure.detail,
+          hint: failure.hint,
           cause: failure,
         });
       }

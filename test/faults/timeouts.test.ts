@@ -8,21 +8,36 @@ import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { downloadUv } from '../../actors/download-uv.ts';
 import { createInstaller } from '../../installer/installer.ts';
 import { settingsFromEnv } from '../../installer/settings.ts';
-import { startMirror, type Mirror } from '../../demo/mirror.ts';
+import { startMirror, streamBytes, type Mirror } from '../../demo/mirror.ts';
 import { FAST_BACKOFF, removeHome, runDownload, tempHome, VERSION } from './harness.ts';
 
 /** One second past the timer's cap, in seconds: 2147484 s is 2,147,484,000 ms > 2^31-1. */
 const PAST_CAP = '2147484';
 
 let mirror: Mirror;
+let slow: Mirror;
 const homes: string[] = [];
 
 beforeAll(async () => {
   mirror = await startMirror({ version: VERSION });
+  // Headers after 100 ms and the body in pieces 50 ms apart: a timer that fires at once
+  // (setTimeout past its cap waits 1 ms) cannot lose this race on a fast loopback.
+  slow = await startMirror({
+    version: VERSION,
+    padBytes: 100_000,
+    handler: async (_req, ctx) => {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      if (!ctx.path.endsWith('.tar.gz')) return undefined;
+      return new Response(streamBytes(ctx.archive, { chunk: 32 * 1024, delayMs: 50 }), {
+        headers: { 'content-length': String(ctx.archive.byteLength) },
+      });
+    },
+  });
 });
 
 afterAll(async () => {
   await mirror.close();
+  await slow.close();
   for (const home of homes) await removeHome(home);
 });
 
@@ -35,7 +50,7 @@ async function home(): Promise<string> {
 test('connect and stall timeouts of 0 wait as long as it takes, not fail at once', async () => {
   const run = await runDownload({
     CARAPACE_HOME: await home(),
-    CARAPACE_UV_DOWNLOAD_BASE: mirror.base,
+    CARAPACE_UV_DOWNLOAD_BASE: slow.base,
     CARAPACE_CONNECT_TIMEOUT: '0',
     CARAPACE_STALL_TIMEOUT: '0',
   });
@@ -46,7 +61,7 @@ test('connect and stall timeouts of 0 wait as long as it takes, not fail at once
 test('connect, stall and low-speed times past the timer cap are no limit', async () => {
   const run = await runDownload({
     CARAPACE_HOME: await home(),
-    CARAPACE_UV_DOWNLOAD_BASE: mirror.base,
+    CARAPACE_UV_DOWNLOAD_BASE: slow.base,
     CARAPACE_CONNECT_TIMEOUT: PAST_CAP,
     CARAPACE_STALL_TIMEOUT: PAST_CAP,
     CARAPACE_LOW_SPEED_TIME: PAST_CAP,

@@ -71,7 +71,7 @@ export async function trustPlan(env: Env): Promise<TrustPlan> {
   if (certDir) {
     const found = await folderCerts(certDir);
     certs.push(...found);
-    sources.push(`SSL_CERT_DIR=${certDir} (${found.length} files)`);
+    sources.push(`SSL_CERT_DIR=${certDir} (${found.length} file${found.length === 1 ? '' : 's'})`);
   }
   if (extraFile) {
     certs.push(await bundle('NODE_EXTRA_CA_CERTS', extraFile));

@@ -6,7 +6,7 @@
  */
 import { DEFAULT_BACKOFF } from '../actors/download/backoff.ts';
 import { trustPlan } from '../actors/download/ca.ts';
-import { probeStatus } from '../actors/download/fetch-with-retry.ts';
+import { probeStatus } from '../actors/download/probe.ts';
 import { chooseProxy, proxyLabel } from '../actors/download/proxy.ts';
 import { archiveSources } from '../actors/download/sources.ts';
 import { layoutOf } from '../actors/layout.ts';

@@ -10,11 +10,10 @@
  * decompression): an archive kept on S3/CloudFront with `Content-Encoding: gzip` is the
  * .tar.gz itself, and its digest is of those bytes, as curl saves them.
  */
-import { stat } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { InstallError } from '../../machines/errors.ts';
 import { backoffDelayMs, isRetryableStatus, parseRetryAfter, sleep, type BackoffPolicy } from './backoff.ts';
 import { fetchFailure, HttpStatusError, proxyRefusal, type ProxyInUse } from './failures.ts';
+import { checkLocalFile, contentRange, discard, hostOf, lengthOf, reasonOf, requestInit, seconds, validatorOf } from './http.ts';
 import { watchLowSpeed, type LowSpeedRule } from './low-speed.ts';
 
 export interface BodySink {
@@ -89,95 +88,6 @@ interface ResumeState {
   /** Strong ETag or Last-Modified of the body being resumed. */
   validator: string | null;
   total: number | null;
-}
-
-function hostOf(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return url;
-  }
-}
-
-function seconds(ms: number): string {
-  return `${Math.round(ms / 100) / 10} s`;
-}
-
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** RFC 9110 §14.4: `bytes first-last/complete`, or null when unreadable. */
-function contentRange(value: string | null): { start: number; size: number | null } | null {
-  const match = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(value?.trim() ?? '');
-  if (!match) return null;
-  return { start: Number(match[1]), size: match[3] === '*' ? null : Number(match[3]) };
-}
-
-function lengthOf(response: Response): number | null {
-  const header = response.headers.get('content-length');
-  return header !== null && /^\d+$/.test(header.trim()) ? Number(header) : null;
-}
-
-/** A strong ETag, else Last-Modified: the two validators If-Range may carry (RFC 9110 §13.1.5). */
-function validatorOf(response: Response): string | null {
-  const etag = response.headers.get('etag');
-  if (etag && !etag.startsWith('W/')) return etag;
-  return response.headers.get('last-modified');
-}
-
-async function discard(response: Response): Promise<void> {
-  await response.body?.cancel().catch(() => {});
-}
-
-function requestInit(
-  opts: FetchWithRetryOptions,
-  headers: Record<string, string>,
-  signal: AbortSignal,
-  method: 'GET' | 'HEAD' = 'GET',
-): BunFetchRequestInit {
-  return {
-    method,
-    signal,
-    headers,
-    redirect: 'follow',
-    decompress: false,
-    proxy: opts.proxy,
-    ...(opts.ca ? { tls: { ca: opts.ca } } : {}),
-  };
-}
-
-/**
- * The status `url` answers a HEAD with: one try, failures classified as a download's are (a
- * refusing proxy is `proxy`, not a missing file). A server that refuses HEAD (some signed
- * object-store URLs) answers 403 or 405, which callers read as "not known to be missing".
- */
-export async function probeStatus(url: string, opts: FetchWithRetryOptions): Promise<number> {
-  const control = new AbortController();
-  const timer = opts.connectTimeoutMs > 0 ? setTimeout(() => control.abort(), opts.connectTimeoutMs) : undefined;
-  const proxy: ProxyInUse | null = opts.proxy ? { url: opts.proxy, variable: opts.proxyVariable } : null;
-  try {
-    await checkLocalFile(url);
-    if (url.startsWith('file:')) return 200;
-    const response = await opts.fetch(
-      url,
-      requestInit(opts, { 'accept-encoding': 'identity' }, AbortSignal.any([opts.signal, control.signal]), 'HEAD'),
-    );
-    await discard(response);
-    const refusal = proxyRefusal(response, url, proxy);
-    if (refusal) throw refusal;
-    return response.status;
-  } catch (error) {
-    if (opts.signal.aborted) throw new InstallError('cancelled', `the download of ${opts.what} was cancelled`);
-    if (error instanceof HttpStatusError && url.startsWith('file:')) return error.status;
-    if (error instanceof InstallError) throw error;
-    if (control.signal.aborted) {
-      throw new InstallError('timeout', `${hostOf(url)} did not answer within ${seconds(opts.connectTimeoutMs)}`, { detail: url });
-    }
-    throw fetchFailure(error, url, proxy).error;
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 async function attempt(url: string, sink: BodySink, state: ResumeState, opts: FetchWithRetryOptions): Promise<void> {
@@ -349,23 +259,6 @@ async function attempt(url: string, sink: BodySink, state: ResumeState, opts: Fe
 }
 
 /** Fetches `url` into `sink`; resolves once every byte is in, or throws an InstallError. */
-/**
- * A `file://` source answers like a server would: Bun's fetch says 200 for a missing file and
- * only fails when the body is read, which would look like a bug rather than a wrong path.
- */
-async function checkLocalFile(url: string): Promise<void> {
-  if (!url.startsWith('file:')) return;
-  try {
-    const info = await stat(fileURLToPath(url));
-    if (info.isFile()) return;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'EACCES' || code === 'EPERM' ? 'cannot be read' : 'does not exist';
-    throw new HttpStatusError(why === 'cannot be read' ? 403 : 404, `${url} ${why}`, { detail: url });
-  }
-  throw new HttpStatusError(404, `${url} is not a file`, { detail: url });
-}
-
 export async function fetchWithRetry(url: string, sink: BodySink, opts: FetchWithRetryOptions): Promise<void> {
   await checkLocalFile(url);
   const attempts = Math.max(1, Math.floor(opts.attempts));

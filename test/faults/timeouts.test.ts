@@ -25,13 +25,20 @@ beforeAll(async () => {
   slow = await startMirror({
     version: VERSION,
     padBytes: 100_000,
-    handler: async (_req, ctx) => {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      if (!ctx.path.endsWith('.tar.gz')) return undefined;
-      return new Response(streamBytes(ctx.archive, { chunk: 32 * 1024, delayMs: 50 }), {
-        headers: { 'content-length': String(ctx.archive.byteLength) },
-      });
-    },
+    handler: (_req, ctx) =>
+      ctx.path.endsWith('.tar.gz')
+        ? new Promise<Response>((resolve) =>
+            setTimeout(
+              () =>
+                resolve(
+                  new Response(streamBytes(ctx.archive, { chunk: 32 * 1024, delayMs: 50 }), {
+                    headers: { 'content-length': String(ctx.archive.byteLength) },
+                  }),
+                ),
+              100,
+            ),
+          )
+        : undefined,
   });
 });
 

@@ -166,6 +166,7 @@ export async function downloadUv(input: DownloadUvInput, signal: AbortSignal): P
   const progress = new DownloadProgress(input.report, deps.now, `Downloading uv ${settings.uv_version}`);
   const sources = archiveSources(settings.download_bases, settings.uv_version, triple);
   const failures: string[] = [];
+  const codes: Array<string | null> = [];
   let last: unknown = null;
 
   for (const [index, source] of sources.entries()) {
@@ -198,6 +199,7 @@ export async function downloadUv(input: DownloadUvInput, signal: AbortSignal): P
       const code = classifyError(error);
       if (code !== null && FATAL.has(code)) throw error;
       last = error;
+      codes.push(code);
       failures.push(`${source.url}: ${messageOf(error)}`);
       if (index < sources.length - 1) {
         progress.note(`uv download from ${source.base} failed (${messageOf(error)}); trying the next source`);
@@ -209,8 +211,14 @@ export async function downloadUv(input: DownloadUvInput, signal: AbortSignal): P
   }
   if (failures.length <= 1 && last) throw last;
   const code = classifyError(last) ?? 'network';
+  const hint = last instanceof InstallError ? last.hint : undefined;
+  // One proxy usually carries every source: say what it said, not "no source worked".
+  if (codes.every((c) => c === 'proxy') && last instanceof InstallError) {
+    throw new InstallError('proxy', last.message, { hint, detail: failures.join('\n'), cause: last });
+  }
   throw new InstallError(code, `uv could not be downloaded from any of ${failures.length} sources`, {
     detail: failures.join('\n'),
+    hint,
     cause: last,
   });
 }

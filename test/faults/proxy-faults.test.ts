@@ -97,6 +97,15 @@ describe('a CONNECT tunnel', () => {
 });
 
 describe('a dead proxy', () => {
+  test('carrying every source is reported as the proxy, not as "no source worked"', async () => {
+    const port = await freePort();
+    const { run } = await download({ CARAPACE_UV_DOWNLOAD_BASE: `${mirror.base},${mirror.base}/again`, HTTP_PROXY: `http://127.0.0.1:${port}` });
+    expect(run.error?.code).toBe('proxy');
+    expect(run.error?.message).toBe(`the proxy http://127.0.0.1:${port} (HTTP_PROXY) cannot be reached (ECONNREFUSED)`);
+    expect(run.error?.detail?.split('\n')).toHaveLength(2);
+  });
+
+
   test('is proxy naming its address, not the mirror being unreachable, and not retried', async () => {
     const port = await freePort();
     const { run, home } = await download({ CARAPACE_UV_DOWNLOAD_BASE: mirror.base, HTTP_PROXY: `127.0.0.1:${port}` });

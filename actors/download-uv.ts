@@ -132,7 +132,6 @@ async function downloadFrom(
 ): Promise<{ uv: string; uvx: string | null }> {
   const expected = await expectedDigest(input, source, triple, net);
   await fetchWithRetry(source.url, sink, {
-    lowSpeed: { limitBytesPerSecond: input.settings.low_speed_limit, timeMs: input.settings.low_speed_time_ms },
     ...net,
     what: 'the uv archive',
     maxBytes: MAX_ARCHIVE_BYTES,
@@ -185,6 +184,7 @@ export async function downloadUv(input: DownloadUvInput, signal: AbortSignal): P
         now: deps.now,
         proxy: proxy?.url ?? false,
         ...(proxy ? { proxyVariable: proxy.variable } : {}),
+        lowSpeed: { limitBytesPerSecond: settings.low_speed_limit, timeMs: settings.low_speed_time_ms },
         ca,
         onRetry: (notice) => progress.note(retryNote(`from ${source.base}`, notice)),
       };

@@ -114,7 +114,8 @@ export async function diagnose(env: Record<string, string | undefined>): Promise
   for (const name of [...PROXY_VARS, ...INDEX_VARS]) {
     const value = envValue(env, name);
     if (!value) continue;
-    if (name !== 'NO_PROXY' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    // A proxy without a scheme is http:// (as curl and the download read it); see diagnoseProxies.
+    if (INDEX_VARS.includes(name) && !/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
       add('network', 'problem', `${name}=${redact(value)} is not a URL`, `set ${name} to a URL such as http://proxy.example:3128`);
     } else add('network', 'info', `${name}=${redact(value)}`);
   }

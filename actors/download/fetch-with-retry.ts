@@ -14,7 +14,7 @@ import { InstallError } from '../../machines/errors.ts';
 import { backoffDelayMs, isRetryableStatus, parseRetryAfter, sleep, type BackoffPolicy } from './backoff.ts';
 import { fetchFailure, HttpStatusError, proxyRefusal, type ProxyInUse } from './failures.ts';
 import { checkLocalFile, contentRange, discard, hostOf, lengthOf, reasonOf, requestInit, seconds, validatorOf } from './http.ts';
-import { watchLowSpeed, type LowSpeedRule } from './low-speed.ts';
+import { LOW_SPEED_HINT, watchLowSpeed, type LowSpeedRule } from './low-speed.ts';
 
 export interface BodySink {
   /** Bytes accepted so far; a resume asks for the rest from here. */
@@ -222,8 +222,9 @@ async function attempt(url: string, sink: BodySink, state: ResumeState, opts: Fe
       throw new AttemptFailure(
         new InstallError(
           'timeout',
-          `${hostOf(url)} sent ${Math.round(slowAverage)} bytes/s over ${seconds(rule.timeMs)}, below the ${rule.limitBytesPerSecond} bytes/s allowed, ${where}`,
-          { detail: url, hint: 'The link is too slow to finish in reasonable time; retry on a faster connection, or lower CARAPACE_LOW_SPEED_LIMIT (0 turns the rule off).' },
+          `${hostOf(url)} sent ${Math.round(slowAverage)} bytes/s over ${seconds(rule.timeMs)}, ` +
+            `below the ${rule.limitBytesPerSecond} bytes/s allowed, ${where}`,
+          { detail: url, hint: LOW_SPEED_HINT },
         ),
       );
     }

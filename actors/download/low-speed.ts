@@ -12,6 +12,9 @@ export interface LowSpeedRule {
   timeMs: number;
 }
 
+export const LOW_SPEED_HINT =
+  'The link is too slow to finish in reasonable time; retry on a faster connection, or lower CARAPACE_LOW_SPEED_LIMIT (0 turns the rule off).';
+
 /** Checks often enough that the rule fires within about a tenth of its window. */
 const MAX_TICK_MS = 1_000;
 

@@ -66,7 +66,8 @@ function isMissing(error: unknown): error is HttpStatusError {
 
 function missingRelease(input: DownloadUvInput, source: ArchiveSource, triple: string, status: number): InstallError {
   const version = input.settings.uv_version;
-  return new HttpStatusError(status, `uv ${version} for ${triple} is not at ${source.base}: GET ${source.url} answered ${status}`, {
+  const said = source.url.startsWith('file:') ? `${source.url} does not exist` : `GET ${source.url} answered ${status}`;
+  return new HttpStatusError(status, `uv ${version} for ${triple} is not at ${source.base}: ${said}`, {
     detail: source.url,
     hint: `Check that uv ${version} exists (CARAPACE_UV_VERSION, without a leading v) and that CARAPACE_UV_DOWNLOAD_BASE holds <base>/<version>/${archiveName(triple)}.`,
   });

@@ -1,8 +1,9 @@
 /**
  * `doctor [--json]`: everything worth knowing when an install misbehaves, in one place:
  * platform, paths, versions, the `sky` on PATH and whether it shadows the managed one, proxy
- * and CA settings, free disk, the lock, and the last attempt's error with its log. Reads only;
- * never starts Python. Exit 1 with a hint per problem when something is wrong.
+ * and CA settings (which CA bundle uv gets; each proxy in use asked for one HEAD, diagnosed as
+ * an install would), free disk, the lock, and the last attempt's error with its log. Reads
+ * only; never starts Python. Exit 1 with a hint per problem when something is wrong.
  */
 import { access, realpath, stat, statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';

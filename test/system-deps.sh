@@ -10,6 +10,7 @@ NEEDED=(
   shellcheck=shellcheck
   chromium=chromium
   tinyproxy=tinyproxy
+  squid=squid
   nginx=nginx
   openssl=openssl
 )

@@ -9,12 +9,13 @@ import { diagnoseProxies } from '../../installer/network-diagnosis.ts';
 import { settingsFromEnv } from '../../installer/settings.ts';
 import { startMirror, type Mirror } from '../../demo/mirror.ts';
 import { leftovers, removeHome, runDownload, tempHome, VERSION } from './harness.ts';
-import { freePort, startTinyproxy, type RealServer } from './servers.ts';
+import { freePort, startSquid, startTinyproxy, type RealServer } from './servers.ts';
 
 let mirror: Mirror;
 let forbidding: Mirror;
 let authProxy: RealServer;
 let denyProxy: RealServer;
+let squid: RealServer;
 const homes: string[] = [];
 
 beforeAll(async () => {
@@ -24,10 +25,11 @@ beforeAll(async () => {
   authProxy = await startTinyproxy(['BasicAuth alice s3cret']);
   // Allows only an address this test never comes from, so 127.0.0.1 gets tinyproxy's own 403.
   denyProxy = await startTinyproxy(['Allow 10.9.9.9']);
+  squid = await startSquid(['acl elsewhere src 10.9.9.9', 'http_access allow elsewhere', 'http_access deny all']);
 });
 
 afterAll(async () => {
-  await Promise.all([mirror.close(), forbidding.close(), authProxy.stop(), denyProxy.stop()]);
+  await Promise.all([mirror.close(), forbidding.close(), authProxy.stop(), denyProxy.stop(), squid.stop()]);
   for (const home of homes) await removeHome(home);
 });
 
@@ -70,6 +72,12 @@ describe('a plain-HTTP proxy', () => {
     expect(run.error?.message).toContain(`the proxy ${denyProxy.url} (HTTP_PROXY) refused the request for 127.0.0.1`);
     expect(run.error?.message).toContain('403');
     expect(run.error?.hint).toContain('NO_PROXY');
+  });
+
+  test("squid's own 403 carries Via like a forwarded one, and X-Squid-Error marks it as the proxy's", async () => {
+    const { run } = await download({ CARAPACE_UV_DOWNLOAD_BASE: mirror.base, HTTP_PROXY: squid.url });
+    expect(run.error?.code).toBe('proxy');
+    expect(run.error?.message).toBe(`the proxy ${squid.url} (HTTP_PROXY) refused the request for 127.0.0.1:${new URL(mirror.base).port} (403 Forbidden)`);
   });
 
   test("a mirror's 403 forwarded by the proxy (with Via) stays the mirror's http_status", async () => {

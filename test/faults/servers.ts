@@ -1,6 +1,7 @@
 /**
  * Real servers users meet, started by a test on a free loopback port with a config in a temp
- * folder: tinyproxy (a proxy that answers 403 and 407) and nginx (a static mirror that adds
+ * folder: tinyproxy (a proxy that answers 403 and 407), squid (whose own 403 carries Via, as
+ * a forwarded one does, plus X-Squid-Error) and nginx (a static mirror that adds
  * Content-Encoding: gzip, as S3/CloudFront do for objects stored that way). Each runs in the
  * foreground in its own process group, and stop() ends that group.
  */
@@ -109,4 +110,31 @@ http {
 `,
   );
   return run('nginx', ['-c', conf, '-e', 'stderr'], port, dir);
+}
+
+/** squid in the foreground, caching nothing, with `lines` as its access rules. */
+export async function startSquid(lines: string[]): Promise<RealServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'squid-'));
+  // squid drops to its own user (proxy) and must still read its folder.
+  await chmod(dir, 0o755);
+  const port = await freePort();
+  const conf = join(dir, 'squid.conf');
+  await writeFile(
+    conf,
+    [
+      `http_port 127.0.0.1:${port}`,
+      'pid_filename none',
+      'cache_log stdio:/dev/stderr',
+      'access_log none',
+      'cache deny all',
+      'cache_mem 8 MB',
+      `coredump_dir ${dir}`,
+      'shutdown_lifetime 0 seconds',
+      // The ICMP pinger helper starts its own process group, which stop() would not reach.
+      'pinger_enable off',
+      ...lines,
+      '',
+    ].join('\n'),
+  );
+  return run('squid', ['-N', '-f', conf], port, dir);
 }

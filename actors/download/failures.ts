@@ -118,12 +118,16 @@ export function fetchFailure(error: unknown, url: string, proxy: ProxyInUse | nu
 }
 
 /**
- * A 407, or a 401 or 403 the proxy made itself, is the proxy's answer, not the server's.
+ * For a plain http:// request (forwarded by the proxy, not tunnelled), a 407, or a 401 or
+ * 403 the proxy made itself, is the proxy's answer, not the server's.
  * RFC 9110 §7.6.3: a proxy MUST add Via to what it forwards, so a 401/403 without Via (or
  * with squid's X-Squid-Error) came from the proxy.
  */
 export function proxyRefusal(response: Response, url: string, proxy: ProxyInUse | null): InstallError | null {
-  if (!proxy) return null;
+  // An https:// request goes through a CONNECT tunnel: the proxy's refusal is the tunnel's
+  // (ERR_PROXY_TUNNEL above), and every answer after it comes from the server itself, with
+  // no Via (a GitHub rate-limit 403 must stay the server's).
+  if (!proxy || new URL(url).protocol !== 'http:') return null;
   const said = `${response.status} ${response.statusText}`.trim();
   const hasCredentials = /^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(proxy.url);
   const credentials = hasCredentials ? 'did not accept the credentials' : 'wants credentials';

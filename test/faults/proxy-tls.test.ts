@@ -36,7 +36,9 @@ beforeAll(async () => {
   const name = mirror.url().split('/').pop()!;
   secure = createServer({ key: readFileSync(join(TLS, 'server.key')), cert: readFileSync(join(TLS, 'server.pem')) }, (req, res) => {
     secureRequests++;
-    if (req.url?.endsWith('.tar.gz')) {
+    if (req.url?.includes('/forbidden/')) {
+      res.writeHead(403).end('rate limited');
+    } else if (req.url?.endsWith('.tar.gz')) {
       res.writeHead(200, { 'content-length': archive.byteLength });
       res.end(archive);
     } else if (req.url?.endsWith('.sha256')) {
@@ -90,6 +92,13 @@ describe('proxy', () => {
     const host = new URL(secureBase).host;
     expect(proxy.seen.length).toBeGreaterThan(0);
     expect(new Set(proxy.seen)).toEqual(new Set([`CONNECT ${host}`]));
+  });
+
+  test("a server's 403 through a CONNECT tunnel (no Via possible) stays the server's http_status", async () => {
+    const { run } = await download({ CARAPACE_UV_DOWNLOAD_BASE: `${secureBase}/forbidden`, HTTPS_PROXY: proxy.url, SSL_CERT_FILE: CA });
+    expect(run.error?.code).toBe('http_status');
+    expect(run.error?.message).toContain('answered 403');
+    expect(proxy.seen.every((line) => line.startsWith('CONNECT '))).toBe(true);
   });
 
   test('an unreachable proxy is proxy, named with its variable and credentials masked', async () => {

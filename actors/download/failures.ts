@@ -63,6 +63,12 @@ function hostOf(url: string): string {
   }
 }
 
+/** A connect timeout: through a proxy, the silence may be the proxy's, so name it. */
+export function noAnswer(url: string, proxy: ProxyInUse | null, timeoutMs: number): InstallError {
+  const through = proxy ? ` through ${named(proxy)}` : '';
+  return new InstallError('timeout', `${hostOf(url)} did not answer${through} within ${Math.round(timeoutMs / 100) / 10} s`, { detail: url });
+}
+
 function named(proxy: ProxyInUse): string {
   return `the proxy ${redactProxy(proxy.url)}${proxy.variable ? ` (${proxy.variable})` : ''}`;
 }

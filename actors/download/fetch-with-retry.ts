@@ -12,7 +12,7 @@
  */
 import { InstallError } from '../../machines/errors.ts';
 import { backoffDelayMs, isRetryableStatus, parseRetryAfter, sleep, type BackoffPolicy } from './backoff.ts';
-import { fetchFailure, HttpStatusError, proxyRefusal, type ProxyInUse } from './failures.ts';
+import { fetchFailure, HttpStatusError, noAnswer, proxyRefusal, type ProxyInUse } from './failures.ts';
 import { checkLocalFile, contentRange, discard, hostOf, lengthOf, reasonOf, requestInit, seconds, validatorOf } from './http.ts';
 import { LOW_SPEED_HINT, watchLowSpeed, type LowSpeedRule } from './low-speed.ts';
 
@@ -123,7 +123,7 @@ async function attempt(url: string, sink: BodySink, state: ResumeState, opts: Fe
     if (opts.signal.aborted) throw cancelled();
     if (timedOut === 'connect') {
       throw new AttemptFailure(
-        new InstallError('timeout', `${hostOf(url)} did not answer within ${seconds(opts.connectTimeoutMs)}`, { detail: url }),
+        noAnswer(url, proxy, opts.connectTimeoutMs),
       );
     }
     if (error instanceof InstallError) throw error;

@@ -3,9 +3,9 @@
  * release (archive and sidecar both 404) from a missing sidecar, and by doctor to try a proxy.
  */
 import { InstallError } from '../../machines/errors.ts';
-import { fetchFailure, HttpStatusError, proxyRefusal, type ProxyInUse } from './failures.ts';
+import { fetchFailure, HttpStatusError, noAnswer, proxyRefusal, type ProxyInUse } from './failures.ts';
 import type { FetchWithRetryOptions } from './fetch-with-retry.ts';
-import { checkLocalFile, discard, hostOf, requestInit, seconds } from './http.ts';
+import { checkLocalFile, discard, requestInit } from './http.ts';
 
 /**
  * The status `url` answers a HEAD with: one try, failures classified as a download's are (a
@@ -32,7 +32,7 @@ export async function probeStatus(url: string, opts: FetchWithRetryOptions): Pro
     if (error instanceof HttpStatusError && url.startsWith('file:')) return error.status;
     if (error instanceof InstallError) throw error;
     if (control.signal.aborted) {
-      throw new InstallError('timeout', `${hostOf(url)} did not answer within ${seconds(opts.connectTimeoutMs)}`, { detail: url });
+      throw noAnswer(url, proxy, opts.connectTimeoutMs);
     }
     throw fetchFailure(error, url, proxy).error;
   } finally {

@@ -5,6 +5,7 @@
  * never as a checksum or mirror problem, without retries; doctor says the same.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { diagnoseProxies } from '../../installer/network-diagnosis.ts';
 import { settingsFromEnv } from '../../installer/settings.ts';
 import { startMirror, type Mirror } from '../../demo/mirror.ts';
@@ -122,6 +123,29 @@ describe('a dead proxy', () => {
     expect(run.error?.hint).toContain('address');
     expect(run.progress.some((p) => p.message.includes('retrying'))).toBe(false);
     expect(await leftovers(home)).toEqual([]);
+  });
+});
+
+describe('a silent proxy', () => {
+  test('a connect timeout names the proxy as well as the host', async () => {
+    const silent = createServer(() => {});
+    const sockets = new Set<Socket>();
+    silent.on('connection', (socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const { run } = await download({
+        CARAPACE_UV_DOWNLOAD_BASE: mirror.base,
+        HTTP_PROXY: `http://127.0.0.1:${port}`,
+        CARAPACE_CONNECT_TIMEOUT: '0.3',
+        CARAPACE_DOWNLOAD_RETRIES: '1',
+      });
+      expect(run.error?.code).toBe('timeout');
+      expect(run.error?.message).toBe(`127.0.0.1:${new URL(mirror.base).port} did not answer through the proxy http://127.0.0.1:${port} (HTTP_PROXY) within 0.3 s`);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
 

@@ -19,11 +19,13 @@ import { parseUvVersion } from './check.ts';
 import { ArchiveSink, TextSink } from './download/archive-sink.ts';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './download/backoff.ts';
 import { trustedCertificates } from './download/ca.ts';
+import { HttpStatusError } from './download/failures.ts';
 import { fetchWithRetry, type FetchWithRetryOptions, type RetryNotice } from './download/fetch-with-retry.ts';
+import { probeStatus } from './download/probe.ts';
 import { atPath } from './download/fs-errors.ts';
 import { knownChecksum, parseSidecar } from './download/known-checksums.ts';
 import { DownloadProgress } from './download/progress.ts';
-import { proxyFor } from './download/proxy.ts';
+import { chooseProxy } from './download/proxy.ts';
 import { archiveName, archiveSources, type ArchiveSource } from './download/sources.ts';
 import { ensureHome } from './home.ts';
 import { runProcess } from './process.ts';
@@ -54,6 +56,23 @@ function retryNote(what: string, notice: RetryNotice): string {
   return `${notice.reason}; retrying ${what} in ${wait} s (attempt ${notice.attempt} of ${notice.attempts})`;
 }
 
+function isMissingStatus(status: number): boolean {
+  return status === 404 || status === 410;
+}
+
+function isMissing(error: unknown): error is HttpStatusError {
+  return error instanceof HttpStatusError && isMissingStatus(error.status);
+}
+
+function missingRelease(input: DownloadUvInput, source: ArchiveSource, triple: string, status: number): InstallError {
+  const version = input.settings.uv_version;
+  const said = source.url.startsWith('file:') ? `${source.url} does not exist` : `GET ${source.url} answered ${status}`;
+  return new HttpStatusError(status, `uv ${version} for ${triple} is not at ${source.base}: ${said}`, {
+    detail: source.url,
+    hint: `Check that uv ${version} exists (CARAPACE_UV_VERSION, without a leading v) and that CARAPACE_UV_DOWNLOAD_BASE holds <base>/<version>/${archiveName(triple)}.`,
+  });
+}
+
 async function expectedDigest(input: DownloadUvInput, source: ArchiveSource, triple: string, net: Network) {
   const { settings } = input;
   const explicit = settings.uv_sha256 ?? knownChecksum(settings.uv_version, triple);
@@ -67,13 +86,14 @@ async function expectedDigest(input: DownloadUvInput, source: ArchiveSource, tri
       limitCode: 'checksum_unavailable',
     });
   } catch (error) {
-    // No sidecar here is "no digest", not a refused download; an unreachable server stays what it is.
-    if (error instanceof InstallError && error.code === 'http_status') {
-      throw new InstallError('checksum_unavailable', `no trusted sha256 for uv ${settings.uv_version} (${triple})`, {
-        detail: error.message,
-      });
-    }
-    throw error;
+    // A missing sidecar is "no digest" only when the archive is there; when both are
+    // missing the release is (a mistyped version, a wrong base). Anything else stays itself.
+    if (!isMissing(error)) throw error;
+    const status = await probeStatus(source.url, { ...net, what: 'the uv archive', maxBytes: 0, limitCode: 'archive_invalid' });
+    if (isMissingStatus(status)) throw missingRelease(input, source, triple, status);
+    throw new InstallError('checksum_unavailable', `no trusted sha256 for uv ${settings.uv_version} (${triple})`, {
+      detail: (error as Error).message,
+    });
   }
   const digest = parseSidecar(sink.text(), archiveName(triple));
   if (!digest) {
@@ -122,6 +142,8 @@ async function downloadFrom(
       progress.start(total, offset);
     },
     onBytes: (bytes) => progress.add(bytes),
+  }).catch((error: unknown) => {
+    throw isMissing(error) ? missingRelease(input, source, triple, error.status) : error;
   });
   progress.finish();
   // The digest speaks first: a damaged download also looks like a broken archive.
@@ -144,12 +166,14 @@ export async function downloadUv(input: DownloadUvInput, signal: AbortSignal): P
   const progress = new DownloadProgress(input.report, deps.now, `Downloading uv ${settings.uv_version}`);
   const sources = archiveSources(settings.download_bases, settings.uv_version, triple);
   const failures: string[] = [];
+  const codes: Array<string | null> = [];
   let last: unknown = null;
 
   for (const [index, source] of sources.entries()) {
     const stage = await atPath(layout.stagingDir, () => mkdtemp(join(layout.stagingDir, 'uv-')));
     const sink = new ArchiveSink(stage);
     try {
+      const proxy = chooseProxy(new URL(source.url), settings.env);
       const net: Network = {
         fetch: deps.fetch,
         signal,
@@ -159,7 +183,9 @@ export async function downloadUv(input: DownloadUvInput, signal: AbortSignal): P
         backoff: { ...DEFAULT_BACKOFF, ...input.backoff },
         ...(input.random ? { random: input.random } : {}),
         now: deps.now,
-        proxy: proxyFor(new URL(source.url), settings.env),
+        proxy: proxy?.url ?? false,
+        ...(proxy ? { proxyVariable: proxy.variable } : {}),
+        lowSpeed: { limitBytesPerSecond: settings.low_speed_limit, timeMs: settings.low_speed_time_ms },
         ca,
         onRetry: (notice) => progress.note(retryNote(`from ${source.base}`, notice)),
       };
@@ -174,6 +200,7 @@ export async function downloadUv(input: DownloadUvInput, signal: AbortSignal): P
       const code = classifyError(error);
       if (code !== null && FATAL.has(code)) throw error;
       last = error;
+      codes.push(code);
       failures.push(`${source.url}: ${messageOf(error)}`);
       if (index < sources.length - 1) {
         progress.note(`uv download from ${source.base} failed (${messageOf(error)}); trying the next source`);
@@ -185,8 +212,14 @@ export async function downloadUv(input: DownloadUvInput, signal: AbortSignal): P
   }
   if (failures.length <= 1 && last) throw last;
   const code = classifyError(last) ?? 'network';
+  const hint = last instanceof InstallError ? last.hint : undefined;
+  // One proxy usually carries every source: say what it said, not "no source worked".
+  if (codes.every((c) => c === 'proxy') && last instanceof InstallError) {
+    throw new InstallError('proxy', last.message, { hint, detail: failures.join('\n'), cause: last });
+  }
   throw new InstallError(code, `uv could not be downloaded from any of ${failures.length} sources`, {
     detail: failures.join('\n'),
+    hint,
     cause: last,
   });
 }

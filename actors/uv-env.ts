@@ -1,31 +1,30 @@
 /**
- * The environment uv runs with: the user's own (UV_*, proxies, CA files reach uv unchanged)
+ * The environment uv runs with: the user's own (UV_*, proxies reach uv unchanged; CA files as one bundle)
  * plus the folders that keep every tool, link, Python and cached wheel under CARAPACE_HOME.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import { rootCertificates } from 'node:tls';
+import { trustPlan } from './download/ca.ts';
 import type { Layout } from './layout.ts';
-import { InstallError } from '../machines/errors.ts';
+
+/** Where uv's CA bundle goes when it needs one (see download/ca.ts). */
+export function uvCaBundlePath(layout: Layout): string {
+  return join(layout.cacheDir, 'ca-bundle.pem');
+}
 
 /**
- * NODE_EXTRA_CA_CERTS adds a CA to the built-in roots; uv has no such variable, and its
- * SSL_CERT_FILE replaces the roots instead. So uv gets a bundle of both: handing it the
- * corporate CA alone would break every host the inspecting proxy does not re-sign.
+ * uv reads only SSL_CERT_FILE, which replaces its roots; NODE_EXTRA_CA_CERTS and SSL_CERT_DIR
+ * add to them for the download. So uv gets one file of everything the download trusted:
+ * handing it the corporate CA alone would break every host the proxy does not re-sign, and
+ * leaving it out would fail uv's index and Python downloads after the uv download passed.
  */
-async function extraCaBundle(layout: Layout, extraFile: string): Promise<string> {
-  let extra: string;
-  try {
-    extra = await readFile(extraFile, 'utf8');
-  } catch (error) {
-    throw new InstallError('invalid_config', `NODE_EXTRA_CA_CERTS=${extraFile} cannot be read`, { cause: error });
-  }
-  const bundle = join(layout.cacheDir, 'ca-bundle.pem');
-  const staged = `${bundle}.${process.pid}.tmp`;
+async function caBundle(layout: Layout, certs: string[]): Promise<string> {
+  const path = uvCaBundlePath(layout);
+  const staged = `${path}.${process.pid}.tmp`;
   await mkdir(layout.cacheDir, { recursive: true, mode: 0o700 });
-  await writeFile(staged, `${rootCertificates.join('\n')}\n${extra.trim()}\n`, { mode: 0o600 });
-  await rename(staged, bundle);
-  return bundle;
+  await writeFile(staged, `${certs.map((c) => c.trim()).join('\n')}\n`, { mode: 0o600 });
+  await rename(staged, path);
+  return path;
 }
 
 export async function uvEnvironment(layout: Layout, env: Record<string, string | undefined>): Promise<Record<string, string>> {
@@ -42,6 +41,7 @@ export async function uvEnvironment(layout: Layout, env: Record<string, string |
   out.PATH = out.PATH ? `${layout.toolBinDir}${delimiter}${out.PATH}` : layout.toolBinDir;
   // Progress bars are for terminals; we read uv's stderr line by line.
   out.UV_NO_PROGRESS ??= '1';
-  if (!out.SSL_CERT_FILE && out.NODE_EXTRA_CA_CERTS) out.SSL_CERT_FILE = await extraCaBundle(layout, out.NODE_EXTRA_CA_CERTS);
+  const trust = await trustPlan(env);
+  if (trust.needsBundle && trust.certs) out.SSL_CERT_FILE = await caBundle(layout, trust.certs);
   return out;
 }

@@ -45,6 +45,22 @@ function number(env: Env, variable: string, fallback: number, scale = 1): number
   return value * scale;
 }
 
+/**
+ * The longest wait a timer can hold: setTimeout takes a signed 32-bit count of ms and fires
+ * at once past it (Node and Bun alike), so 2147484 s would have meant "fail now".
+ */
+export const TIMER_CAP_MS = 2 ** 31 - 1;
+
+/**
+ * A timeout in ms from seconds: 0 is no limit, and so is anything past the timer's cap (about
+ * 24.8 days, longer than any install). A fraction below 1 ms is 1 ms, never "at once".
+ */
+function timeoutMs(env: Env, variable: string, fallbackSeconds: number): number {
+  const ms = number(env, variable, fallbackSeconds * 1000, 1000);
+  if (ms === 0 || ms > TIMER_CAP_MS) return 0;
+  return Math.max(1, Math.round(ms));
+}
+
 /** Builds install settings from an environment; every install-related CARAPACE_* variable is read here. */
 export function settingsFromEnv(env: Env = process.env): InstallSettings {
   const uvVersion = env.CARAPACE_UV_VERSION || DEFAULT_UV_VERSION;
@@ -59,6 +75,8 @@ export function settingsFromEnv(env: Env = process.env): InstallSettings {
     if (!/^https?:\/\//.test(base) && !base.startsWith('file://')) {
       throw invalid('CARAPACE_UV_DOWNLOAD_BASE', base, 'http(s):// or file:// URLs, comma-separated');
     }
+    // Checked here, not at the first fetch: `http://[::1` must name the variable, not look like a bug.
+    if (!URL.canParse(base)) throw invalid('CARAPACE_UV_DOWNLOAD_BASE', base, 'URLs that parse (check brackets, ports and characters)');
   }
   const sha = env.CARAPACE_UV_SHA256?.trim().toLowerCase() || null;
   if (sha !== null && !/^[0-9a-f]{64}$/.test(sha)) {
@@ -77,10 +95,12 @@ export function settingsFromEnv(env: Env = process.env): InstallSettings {
     skypilot_spec: spec,
     python,
     download_retries: Math.floor(number(env, 'CARAPACE_DOWNLOAD_RETRIES', 3)),
-    connect_timeout_ms: number(env, 'CARAPACE_CONNECT_TIMEOUT', 30_000, 1000),
-    stall_timeout_ms: number(env, 'CARAPACE_STALL_TIMEOUT', 30_000, 1000),
-    install_timeout_ms: number(env, 'CARAPACE_INSTALL_TIMEOUT', 20 * 60_000, 1000),
-    verify_timeout_ms: number(env, 'CARAPACE_VERIFY_TIMEOUT', 120_000, 1000),
+    connect_timeout_ms: timeoutMs(env, 'CARAPACE_CONNECT_TIMEOUT', 30),
+    stall_timeout_ms: timeoutMs(env, 'CARAPACE_STALL_TIMEOUT', 30),
+    install_timeout_ms: timeoutMs(env, 'CARAPACE_INSTALL_TIMEOUT', 20 * 60),
+    verify_timeout_ms: timeoutMs(env, 'CARAPACE_VERIFY_TIMEOUT', 120),
+    low_speed_limit: number(env, 'CARAPACE_LOW_SPEED_LIMIT', 1024),
+    low_speed_time_ms: timeoutMs(env, 'CARAPACE_LOW_SPEED_TIME', 60),
     env: { ...env },
   };
 }

@@ -25,6 +25,8 @@ export const HINTS: Record<InstallErrorCode, string> = {
     'The uv archive arrived damaged (it is not valid gzip or ends mid-file); retry, and check your proxy or mirror if it persists.',
   tls_certificate:
     'The server certificate is not trusted; behind a TLS-inspecting proxy, point SSL_CERT_FILE or NODE_EXTRA_CA_CERTS at its CA bundle.',
+  proxy:
+    'The proxy refused or could not be reached: put its credentials in HTTPS_PROXY / HTTP_PROXY (http://user:password@host:port), fix its address, ask its administrator to allow the host, or list the host in NO_PROXY.',
   disk_full: 'Free some disk space where CARAPACE_HOME lives (or point CARAPACE_HOME elsewhere), then retry.',
   permission_denied:
     'CARAPACE_HOME is not writable by this user; fix its ownership or set CARAPACE_HOME to a folder you own.',

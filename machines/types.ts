@@ -63,6 +63,9 @@ export interface InstallSettings {
   stall_timeout_ms: number;
   install_timeout_ms: number;
   verify_timeout_ms: number;
+  /** curl's low-speed rule for the uv download: bytes/s, and the window in ms; 0 is off. */
+  low_speed_limit: number;
+  low_speed_time_ms: number;
   /** Environment handed to uv and used for proxy and CA settings. */
   env: Record<string, string | undefined>;
 }
@@ -77,6 +80,7 @@ export type InstallErrorCode =
   | 'archive_invalid'
   | 'archive_corrupt'
   | 'tls_certificate'
+  | 'proxy'
   | 'disk_full'
   | 'permission_denied'
   | 'uv_install_failed'

@@ -9,6 +9,10 @@ set -euo pipefail
 NEEDED=(
   shellcheck=shellcheck
   chromium=chromium
+  tinyproxy=tinyproxy
+  squid=squid
+  nginx=nginx
+  openssl=openssl
 )
 
 missing=()

@@ -5,12 +5,16 @@
  * partial body asks for the rest with Range (If-Range guards it with the validator the
  * server sent) and keeps the sink's state; any answer other than the exact rest restarts
  * the sink from zero. The sink hashes and unpacks, so nothing is buffered here.
+ *
+ * Bodies are asked for and taken as they are stored (`Accept-Encoding: identity`, no
+ * decompression): an archive kept on S3/CloudFront with `Content-Encoding: gzip` is the
+ * .tar.gz itself, and its digest is of those bytes, as curl saves them.
  */
-import { stat } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { InstallError } from '../../machines/errors.ts';
 import { backoffDelayMs, isRetryableStatus, parseRetryAfter, sleep, type BackoffPolicy } from './backoff.ts';
-import { isCertificateError } from './ca.ts';
+import { fetchFailure, HttpStatusError, noAnswer, proxyRefusal, type ProxyInUse } from './failures.ts';
+import { checkLocalFile, contentRange, discard, hostOf, lengthOf, reasonOf, requestInit, seconds, validatorOf } from './http.ts';
+import { LOW_SPEED_HINT, watchLowSpeed, type LowSpeedRule } from './low-speed.ts';
 
 export interface BodySink {
   /** Bytes accepted so far; a resume asks for the rest from here. */
@@ -34,12 +38,17 @@ export interface FetchWithRetryOptions {
   signal: AbortSignal;
   /** Tries in all, at least 1. */
   attempts: number;
+  /** 0 waits as long as it takes (so does the stall timeout). */
   connectTimeoutMs: number;
   stallTimeoutMs: number;
   backoff: BackoffPolicy;
   random?: () => number;
   now: () => number;
   proxy: string | false;
+  /** The variable the proxy came from, for messages (HTTPS_PROXY). */
+  proxyVariable?: string;
+  /** curl's low-speed rule for the body; absent or 0 is off. */
+  lowSpeed?: LowSpeedRule;
   ca: string[] | null;
   /** A body larger than this is refused with `limitCode`. */
   maxBytes: number;
@@ -81,54 +90,17 @@ interface ResumeState {
   total: number | null;
 }
 
-function hostOf(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return url;
-  }
-}
-
-function seconds(ms: number): string {
-  return `${Math.round(ms / 100) / 10} s`;
-}
-
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** RFC 9110 §14.4: `bytes first-last/complete`, or null when unreadable. */
-function contentRange(value: string | null): { start: number; size: number | null } | null {
-  const match = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(value?.trim() ?? '');
-  if (!match) return null;
-  return { start: Number(match[1]), size: match[3] === '*' ? null : Number(match[3]) };
-}
-
-function lengthOf(response: Response): number | null {
-  const header = response.headers.get('content-length');
-  return header !== null && /^\d+$/.test(header.trim()) ? Number(header) : null;
-}
-
-/** A strong ETag, else Last-Modified: the two validators If-Range may carry (RFC 9110 §13.1.5). */
-function validatorOf(response: Response): string | null {
-  const etag = response.headers.get('etag');
-  if (etag && !etag.startsWith('W/')) return etag;
-  return response.headers.get('last-modified');
-}
-
-async function discard(response: Response): Promise<void> {
-  await response.body?.cancel().catch(() => {});
-}
-
 async function attempt(url: string, sink: BodySink, state: ResumeState, opts: FetchWithRetryOptions): Promise<void> {
   const control = new AbortController();
   const signal = AbortSignal.any([opts.signal, control.signal]);
-  let timedOut: 'connect' | 'stall' | null = null;
-  const arm = (kind: 'connect' | 'stall', ms: number) =>
-    setTimeout(() => {
-      timedOut = kind;
-      control.abort(new DOMException(`${kind} timeout`, 'TimeoutError'));
-    }, ms);
+  let timedOut: 'connect' | 'stall' | 'slow' | null = null;
+  const expire = (kind: 'connect' | 'stall' | 'slow') => {
+    timedOut = kind;
+    control.abort(new DOMException(`${kind} timeout`, 'TimeoutError'));
+  };
+  // 0 is no limit (settings also turn values past the timer's 2^31-1 ms cap into 0).
+  const arm = (kind: 'connect' | 'stall', ms: number) => (ms > 0 ? setTimeout(() => expire(kind), ms) : undefined);
+  const proxy: ProxyInUse | null = opts.proxy ? { url: opts.proxy, variable: opts.proxyVariable } : null;
   const cancelled = () => new InstallError('cancelled', `the download of ${opts.what} was cancelled`);
 
   let restarted = false;
@@ -137,7 +109,7 @@ async function attempt(url: string, sink: BodySink, state: ResumeState, opts: Fe
     restarted = true;
   }
   const resumeFrom = sink.offset;
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { 'accept-encoding': 'identity' };
   if (resumeFrom > 0) {
     headers.range = `bytes=${resumeFrom}-`;
     if (state.validator) headers['if-range'] = state.validator;
@@ -146,34 +118,26 @@ async function attempt(url: string, sink: BodySink, state: ResumeState, opts: Fe
   let response: Response;
   const connectTimer = arm('connect', opts.connectTimeoutMs);
   try {
-    response = await opts.fetch(url, {
-      signal,
-      headers,
-      redirect: 'follow',
-      proxy: opts.proxy,
-      ...(opts.ca ? { tls: { ca: opts.ca } } : {}),
-    });
+    response = await opts.fetch(url, requestInit(opts, headers, signal));
   } catch (error) {
     if (opts.signal.aborted) throw cancelled();
     if (timedOut === 'connect') {
       throw new AttemptFailure(
-        new InstallError('timeout', `${hostOf(url)} did not answer within ${seconds(opts.connectTimeoutMs)}`, { detail: url }),
+        noAnswer(url, proxy, opts.connectTimeoutMs),
       );
     }
     if (error instanceof InstallError) throw error;
-    if (isCertificateError(error)) {
-      throw new InstallError('tls_certificate', `the certificate of ${hostOf(url)} is not trusted: ${reasonOf(error)}`, {
-        detail: url,
-        cause: error,
-      });
-    }
-    throw new AttemptFailure(
-      new InstallError('network', `cannot reach ${hostOf(url)}: ${reasonOf(error)}`, { detail: url, cause: error }),
-    );
+    const failure = fetchFailure(error, url, proxy);
+    throw failure.retry ? new AttemptFailure(failure.error) : failure.error;
   } finally {
     clearTimeout(connectTimer);
   }
 
+  const refusal = proxyRefusal(response, url, proxy);
+  if (refusal) {
+    await discard(response);
+    throw refusal;
+  }
   let total: number | null;
   if (resumeFrom > 0 && response.status === 206) {
     const range = contentRange(response.headers.get('content-range'));
@@ -200,11 +164,9 @@ async function attempt(url: string, sink: BodySink, state: ResumeState, opts: Fe
     state.canRange = response.headers.get('accept-ranges')?.trim().toLowerCase() !== 'none';
   } else {
     await discard(response);
-    const error = new InstallError(
-      'http_status',
-      `GET ${url} answered ${response.status} ${response.statusText}`.trim(),
-      { detail: url },
-    );
+    const error = new HttpStatusError(response.status, `GET ${url} answered ${response.status} ${response.statusText}`.trim(), {
+      detail: url,
+    });
     if (!isRetryableStatus(response.status)) throw error;
     throw new AttemptFailure(error, parseRetryAfter(response.headers.get('retry-after'), opts.now()));
   }
@@ -218,6 +180,13 @@ async function attempt(url: string, sink: BodySink, state: ResumeState, opts: Fe
   opts.onResponse?.({ total, offset: sink.offset, restarted });
 
   const reader = response.body?.getReader();
+  let slowAverage = 0;
+  const lowSpeed = opts.lowSpeed
+    ? watchLowSpeed(opts.lowSpeed, opts.now, (average) => {
+        slowAverage = average;
+        expire('slow');
+      })
+    : null;
   let finished = false;
   try {
     while (reader) {
@@ -239,6 +208,7 @@ async function attempt(url: string, sink: BodySink, state: ResumeState, opts: Fe
       } catch (error) {
         throw new SinkFailure(error);
       }
+      lowSpeed?.add(next.value.byteLength);
       opts.onBytes?.(next.value.byteLength);
     }
     finished = true;
@@ -247,6 +217,17 @@ async function attempt(url: string, sink: BodySink, state: ResumeState, opts: Fe
     if (opts.signal.aborted) throw cancelled();
     if (error instanceof InstallError && timedOut === null) throw error;
     const where = total !== null ? `after ${sink.offset} of ${total} bytes` : `after ${sink.offset} bytes`;
+    if (timedOut === 'slow') {
+      const rule = opts.lowSpeed!;
+      throw new AttemptFailure(
+        new InstallError(
+          'timeout',
+          `${hostOf(url)} sent ${Math.round(slowAverage)} bytes/s over ${seconds(rule.timeMs)}, ` +
+            `below the ${rule.limitBytesPerSecond} bytes/s allowed, ${where}`,
+          { detail: url, hint: LOW_SPEED_HINT },
+        ),
+      );
+    }
     if (timedOut === 'stall') {
       throw new AttemptFailure(
         new InstallError('timeout', `no data from ${hostOf(url)} for ${seconds(opts.stallTimeoutMs)} ${where}`, {
@@ -264,6 +245,7 @@ async function attempt(url: string, sink: BodySink, state: ResumeState, opts: Fe
       }),
     );
   } finally {
+    lowSpeed?.stop();
     if (!finished) await reader?.cancel().catch(() => {});
     reader?.releaseLock();
   }
@@ -278,23 +260,6 @@ async function attempt(url: string, sink: BodySink, state: ResumeState, opts: Fe
 }
 
 /** Fetches `url` into `sink`; resolves once every byte is in, or throws an InstallError. */
-/**
- * A `file://` source answers like a server would: Bun's fetch says 200 for a missing file and
- * only fails when the body is read, which would look like a bug rather than a wrong path.
- */
-async function checkLocalFile(url: string): Promise<void> {
-  if (!url.startsWith('file:')) return;
-  try {
-    const info = await stat(fileURLToPath(url));
-    if (info.isFile()) return;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'EACCES' || code === 'EPERM' ? 'cannot be read' : 'does not exist';
-    throw new InstallError('http_status', `${url} ${why}`, { detail: url, cause: error });
-  }
-  throw new InstallError('http_status', `${url} is not a file`, { detail: url });
-}
-
 export async function fetchWithRetry(url: string, sink: BodySink, opts: FetchWithRetryOptions): Promise<void> {
   await checkLocalFile(url);
   const attempts = Math.max(1, Math.floor(opts.attempts));
@@ -315,12 +280,14 @@ export async function fetchWithRetry(url: string, sink: BodySink, opts: FetchWit
       if (error.retryAfterMs !== null && error.retryAfterMs > opts.backoff.maxRetryAfterMs) {
         throw new InstallError(failure.code, `${failure.message}, and asks to wait ${seconds(error.retryAfterMs)}`, {
           detail: failure.detail,
+          hint: failure.hint,
         });
       }
       if (used >= attempts) {
         if (attempts === 1) throw failure;
         throw new InstallError(failure.code, `${failure.message} (gave up after ${attempts} attempts)`, {
           detail: failure.detail,
+          hint: failure.hint,
           cause: failure,
         });
       }

@@ -26,9 +26,12 @@ export function knownChecksum(version: string, triple: string): string | null {
   return KNOWN_CHECKSUMS[version]?.[triple] ?? null;
 }
 
-/** Reads `shasum -a 256` output: `<64 hex>  <name>`; the name must be the archive's. */
+/**
+ * Reads `shasum -a 256` output, `<64 hex>  <name>`, where the name must be the archive's; or
+ * the bare digest some mirrors publish (GitHub's own asset digests, `sha256sum | cut`).
+ */
 export function parseSidecar(text: string, archiveName: string): string | null {
-  const match = /^([0-9a-fA-F]{64})\s+\*?(\S+)?/.exec(text.trim());
+  const match = /^([0-9a-fA-F]{64})(?:\s+\*?(\S+))?(?:\s|$)/.exec(text.trim());
   if (!match?.[1]) return null;
   if (match[2] && match[2] !== archiveName) return null;
   return match[1].toLowerCase();

@@ -97,22 +97,29 @@ export function bypassesProxy(url: URL, noProxy: string | undefined): boolean {
   return false;
 }
 
+export interface ProxyChoice {
+  /** The proxy URL as fetch takes it (credentials included). */
+  url: string;
+  /** The variable it came from: HTTPS_PROXY, http_proxy, ALL_PROXY... */
+  variable: string;
+}
+
 /**
- * The proxy for `url`, or false to connect directly. A proxy without a scheme is http://,
+ * The proxy for `url`, or null to connect directly. A proxy without a scheme is http://,
  * as curl assumes; Bun's fetch speaks only http and https to proxies, so anything else
  * (socks5://) is a configuration error rather than a silent direct connection.
  */
-export function proxyFor(url: URL, env: Env): string | false {
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
-  if (bypassesProxy(url, pick(env, 'no_proxy')?.value)) return false;
+export function chooseProxy(url: URL, env: Env): ProxyChoice | null {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+  if (bypassesProxy(url, pick(env, 'no_proxy')?.value)) return null;
   const chosen = (url.protocol === 'https:' ? pick(env, 'https_proxy') : pick(env, 'http_proxy')) ?? pick(env, 'all_proxy');
-  if (!chosen) return false;
+  if (!chosen) return null;
   const value = /^[a-z][a-z0-9+.-]*:\/\//i.test(chosen.value) ? chosen.value : `http://${chosen.value}`;
   let proxy: URL;
   try {
     proxy = new URL(value);
   } catch {
-    throw new InstallError('invalid_config', `${chosen.variable}=${JSON.stringify(chosen.value)} is not a proxy URL`);
+    throw new InstallError('invalid_config', `${chosen.variable}=${JSON.stringify(redactProxy(chosen.value))} is not a proxy URL`);
   }
   if (proxy.protocol !== 'http:' && proxy.protocol !== 'https:') {
     throw new InstallError(
@@ -120,5 +127,23 @@ export function proxyFor(url: URL, env: Env): string | false {
       `${chosen.variable} uses ${proxy.protocol.slice(0, -1)}, but the uv download supports only http:// and https:// proxies`,
     );
   }
-  return value;
+  return { url: value, variable: chosen.variable };
+}
+
+/** The proxy URL for fetch's `proxy` option, or false to connect directly. */
+export function proxyFor(url: URL, env: Env): string | false {
+  return chooseProxy(url, env)?.url ?? false;
+}
+
+/** A proxy URL fit for a message: the password (or a lone token) becomes ***. */
+export function redactProxy(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)?([^@/\s]*)@/i, (_m, scheme = '', userinfo: string) => {
+    const user = userinfo.includes(':') ? userinfo.slice(0, userinfo.indexOf(':')) : '';
+    return `${scheme}${user ? `${user}:` : ''}***@`;
+  });
+}
+
+/** How a proxy is named in messages: `http://alice:***@proxy:3128 (HTTPS_PROXY)`. */
+export function proxyLabel(choice: ProxyChoice): string {
+  return `${redactProxy(choice.url)} (${choice.variable})`;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { backoffDelayMs, isRetryableStatus, parseRetryAfter } from '../../actors/download/backoff.ts';
-import { bypassesProxy, proxyFor } from '../../actors/download/proxy.ts';
+import { bypassesProxy, chooseProxy, proxyFor, redactProxy } from '../../actors/download/proxy.ts';
 import { archiveSources } from '../../actors/download/sources.ts';
 import { defaultDownloadBases, settingsFromEnv } from '../../installer/settings.ts';
 import { InstallError } from '../../machines/errors.ts';
@@ -60,6 +60,22 @@ describe('proxy choice', () => {
     expect(proxyFor(url('https://x/'), { HTTPS_PROXY: 'proxy.corp:3128' })).toBe('http://proxy.corp:3128');
     expect(() => proxyFor(url('https://x/'), { HTTPS_PROXY: 'socks5://p:1' })).toThrow(InstallError);
     expect(() => proxyFor(url('https://x/'), { HTTPS_PROXY: 'socks5://p:1' })).toThrow(/HTTPS_PROXY uses socks5/);
+  });
+});
+
+describe('naming a proxy', () => {
+  test('the variable it came from is kept for messages', () => {
+    expect(chooseProxy(url('https://x/'), { https_proxy: 'proxy.corp:3128' })).toEqual({ url: 'http://proxy.corp:3128', variable: 'https_proxy' });
+  });
+
+  test('passwords and lone tokens are masked, the user name kept', () => {
+    expect(redactProxy('http://alice:s3cret@proxy:3128')).toBe('http://alice:***@proxy:3128');
+    expect(redactProxy('http://tok3n@proxy:3128')).toBe('http://***@proxy:3128');
+    expect(redactProxy('http://proxy:3128')).toBe('http://proxy:3128');
+  });
+
+  test('an unparsable proxy URL is refused without showing its password', () => {
+    expect(() => chooseProxy(url('https://x/'), { HTTPS_PROXY: 'http://alice:s3cret@[broken' })).toThrow(/HTTPS_PROXY="http:\/\/alice:\*\*\*@\[broken"/);
   });
 });
 

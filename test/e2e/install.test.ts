@@ -203,12 +203,13 @@ describe('a file:// mirror (an air-gapped copy on disk)', () => {
     const env = (bases: string) => ({ CARAPACE_HOME: '', CARAPACE_UV_VERSION: '0.10.5', CARAPACE_UV_DOWNLOAD_BASE: bases });
 
     const missing = await runCli(['install', '--json'], { ...env('file:///nonexistent/uv'), CARAPACE_HOME: await tempHome() });
-    // 0.10.5 is not in the built-in table, so the sidecar is looked for first.
+    // 0.10.5 is not in the built-in table, so the sidecar is looked for first; with the
+    // archive missing too, the release is what is missing (not a digest).
     expect(jsonLines(missing.stdout).result).toMatchObject({
       ok: false,
-      error: { code: 'checksum_unavailable', detail: expect.stringContaining('/nonexistent/uv/0.10.5/uv-') },
+      error: { code: 'http_status', detail: expect.stringContaining('/nonexistent/uv/0.10.5/uv-') },
     });
-    expect(jsonLines(missing.stdout).result.error.detail).toContain('does not exist');
+    expect(jsonLines(missing.stdout).result.error.message).toMatch(/^uv 0\.10\.5 for .* is not at file:\/\/\/nonexistent\/uv: .* does not exist$/);
 
     const run = await runCli(['install', '--json'], { ...env(`file:///nonexistent/uv,file://${root}`), CARAPACE_HOME: await tempHome() });
     const { progress, result } = jsonLines(run.stdout);

@@ -334,7 +334,8 @@ describe('sources', () => {
     const run = await runDownload({ CARAPACE_HOME: carapace, CARAPACE_UV_DOWNLOAD_BASE: `${a.base},${b.base}` });
     await expectFailed(run, carapace, 'http_status');
     expect(run.error?.message).toBe('uv could not be downloaded from any of 2 sources');
-    expect(run.error?.detail).toContain(`${a.url()}: GET ${a.url()} answered 410`);
-    expect(run.error?.detail).toContain(`${b.url()}: GET ${b.url()} answered 404`);
+    expect(run.error?.detail).toContain(`${a.url()}: uv ${VERSION} for`);
+    expect(run.error?.detail).toContain(`GET ${a.url()} answered 410`);
+    expect(run.error?.detail).toContain(`GET ${b.url()} answered 404`);
   });
 });

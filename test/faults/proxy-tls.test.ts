@@ -36,7 +36,9 @@ beforeAll(async () => {
   const name = mirror.url().split('/').pop()!;
   secure = createServer({ key: readFileSync(join(TLS, 'server.key')), cert: readFileSync(join(TLS, 'server.pem')) }, (req, res) => {
     secureRequests++;
-    if (req.url?.endsWith('.tar.gz')) {
+    if (req.url?.includes('/forbidden/')) {
+      res.writeHead(403).end('rate limited');
+    } else if (req.url?.endsWith('.tar.gz')) {
       res.writeHead(200, { 'content-length': archive.byteLength });
       res.end(archive);
     } else if (req.url?.endsWith('.sha256')) {
@@ -92,9 +94,19 @@ describe('proxy', () => {
     expect(new Set(proxy.seen)).toEqual(new Set([`CONNECT ${host}`]));
   });
 
-  test('an unreachable proxy is network', async () => {
-    const { run, home } = await download({ CARAPACE_UV_DOWNLOAD_BASE: mirror.base, HTTP_PROXY: 'http://127.0.0.1:9', CARAPACE_DOWNLOAD_RETRIES: '1' });
-    expect(run.error?.code).toBe('network');
+  test("a server's 403 through a CONNECT tunnel (no Via possible) stays the server's http_status", async () => {
+    const { run } = await download({ CARAPACE_UV_DOWNLOAD_BASE: `${secureBase}/forbidden`, HTTPS_PROXY: proxy.url, SSL_CERT_FILE: CA });
+    expect(run.error?.code).toBe('http_status');
+    expect(run.error?.message).toContain('answered 403');
+    expect(proxy.seen.every((line) => line.startsWith('CONNECT '))).toBe(true);
+  });
+
+  test('an unreachable proxy is proxy, named with its variable and credentials masked', async () => {
+    const { run, home } = await download({ CARAPACE_UV_DOWNLOAD_BASE: mirror.base, HTTP_PROXY: 'http://bob:hunter2@127.0.0.1:9' });
+    expect(run.error?.code).toBe('proxy');
+    expect(run.error?.message).toContain('the proxy http://bob:***@127.0.0.1:9 (HTTP_PROXY) cannot be reached');
+    expect(JSON.stringify(run.error)).not.toContain('hunter2');
+    expect(run.progress.some((p) => p.message.includes('retrying'))).toBe(false);
     expect(await leftovers(home)).toEqual([]);
   });
 
@@ -151,6 +163,6 @@ test('uv gets the same proxy and CA settings; an extra CA joins the built-in roo
   const bundle = await readFile(env.SSL_CERT_FILE!, 'utf8');
   expect(bundle).toContain((await readFile(CA, 'utf8')).trim());
   expect(bundle).toContain(rootCertificates[0]!);
-  expect((await uvEnvironment(layout, { SSL_CERT_FILE: '/etc/corp.pem', NODE_EXTRA_CA_CERTS: CA })).SSL_CERT_FILE).toBe('/etc/corp.pem');
+  expect((await uvEnvironment(layout, { SSL_CERT_FILE: CA })).SSL_CERT_FILE).toBe(CA);
   expect((await uvEnvironment(layout, { UV_CACHE_DIR: '/var/cache/uv' })).UV_CACHE_DIR).toBe('/var/cache/uv');
 });

@@ -16,6 +16,8 @@ describe('settings from the environment', () => {
       download_retries: 3,
       install_timeout_ms: 20 * 60_000,
       stall_timeout_ms: 30_000,
+      low_speed_limit: 1024,
+      low_speed_time_ms: 60_000,
     });
     expect(s.download_bases).toEqual(['https://github.com/astral-sh/uv/releases/download']);
   });
@@ -44,10 +46,34 @@ describe('settings from the environment', () => {
     ['CARAPACE_UV_SHA256', 'abc'],
     ['CARAPACE_PYTHON', '2.7'],
     ['CARAPACE_UV_DOWNLOAD_BASE', 'ftp://mirror'],
+    ['CARAPACE_UV_DOWNLOAD_BASE', 'http://[::1'],
+    ['CARAPACE_LOW_SPEED_LIMIT', '-1'],
     ['CARAPACE_INSTALL_TIMEOUT', 'soon'],
     ['CARAPACE_SKYPILOT_SPEC', '--index-url=http://evil'],
   ])('%s=%s is refused with invalid_config naming the variable', (name, value) => {
     expect(() => settingsFromEnv({ [name]: value })).toThrow(expect.objectContaining({ code: 'invalid_config', message: expect.stringContaining(name) }));
+  });
+});
+
+describe('timeouts', () => {
+  const timeouts = ['CONNECT', 'STALL', 'INSTALL', 'VERIFY', 'LOW_SPEED_TIME'] as const;
+  const field = {
+    CONNECT: 'connect_timeout_ms',
+    STALL: 'stall_timeout_ms',
+    INSTALL: 'install_timeout_ms',
+    VERIFY: 'verify_timeout_ms',
+    LOW_SPEED_TIME: 'low_speed_time_ms',
+  } as const;
+  const variable = (t: (typeof timeouts)[number]) => (t === 'LOW_SPEED_TIME' ? 'CARAPACE_LOW_SPEED_TIME' : `CARAPACE_${t}_TIMEOUT`);
+
+  test.each(timeouts)('CARAPACE_%s: 0 and anything past the 2^31-1 ms timer cap are 0, no limit', (t) => {
+    expect(settingsFromEnv({ [variable(t)]: '0' })[field[t]]).toBe(0);
+    expect(settingsFromEnv({ [variable(t)]: '2147484' })[field[t]]).toBe(0);
+    expect(settingsFromEnv({ [variable(t)]: '2147483' })[field[t]]).toBe(2_147_483_000);
+  });
+
+  test.each(timeouts)('CARAPACE_%s: a tiny fraction is 1 ms, never "at once"', (t) => {
+    expect(settingsFromEnv({ [variable(t)]: '0.0001' })[field[t]]).toBe(1);
   });
 });
 

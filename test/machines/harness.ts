@@ -28,6 +28,8 @@ export const SETTINGS: InstallSettings = {
   stall_timeout_ms: 1000,
   install_timeout_ms: 1000,
   verify_timeout_ms: 1000,
+  low_speed_limit: 1024,
+  low_speed_time_ms: 60_000,
   env: {},
 };
 

@@ -1,8 +1,9 @@
 /**
  * `doctor [--json]`: everything worth knowing when an install misbehaves, in one place:
  * platform, paths, versions, the `sky` on PATH and whether it shadows the managed one, proxy
- * and CA settings, free disk, the lock, and the last attempt's error with its log. Reads only;
- * never starts Python. Exit 1 with a hint per problem when something is wrong.
+ * and CA settings (which CA bundle uv gets; each proxy in use asked for one HEAD, diagnosed as
+ * an install would), free disk, the lock, and the last attempt's error with its log. Reads
+ * only; never starts Python. Exit 1 with a hint per problem when something is wrong.
  */
 import { access, realpath, stat, statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -11,6 +12,7 @@ import { toInstallErrorData } from '../../../machines/errors.ts';
 import type { InstallSettings } from '../../../machines/types.ts';
 import { readLastAttempt } from '../../../installer/install-log.ts';
 import { layoutOf } from '../../../actors/layout.ts';
+import { diagnoseProxies, diagnoseTrust } from '../../../installer/network-diagnosis.ts';
 import { pidAlive, readLock, sameMachine } from '../../../installer/lock.ts';
 import { hostPlatform, uvTriple } from '../../../actors/platform.ts';
 import { redactorFor } from '../../../installer/redact.ts';
@@ -113,7 +115,8 @@ export async function diagnose(env: Record<string, string | undefined>): Promise
   for (const name of [...PROXY_VARS, ...INDEX_VARS]) {
     const value = envValue(env, name);
     if (!value) continue;
-    if (name !== 'NO_PROXY' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    // A proxy without a scheme is http:// (as curl and the download read it); see diagnoseProxies.
+    if (INDEX_VARS.includes(name) && !/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
       add('network', 'problem', `${name}=${redact(value)} is not a URL`, `set ${name} to a URL such as http://proxy.example:3128`);
     } else add('network', 'info', `${name}=${redact(value)}`);
   }
@@ -123,6 +126,9 @@ export async function diagnose(env: Record<string, string | undefined>): Promise
     if (/(FILE|BUNDLE|CERTS)$/.test(name) && name !== 'UV_SYSTEM_CERTS' && !(await exists(value))) {
       add('network', 'problem', `${name}=${value} does not exist`, `point ${name} at a PEM file of the CA certificates to trust`);
     } else add('network', 'info', `${name}=${value}`);
+  }
+  for (const f of [await diagnoseTrust(settings), ...(await diagnoseProxies(settings, { fetch, now: Date.now }))]) {
+    add(f.topic, f.level, f.message, f.hint);
   }
 
   try {

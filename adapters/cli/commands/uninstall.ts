@@ -10,6 +10,7 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { uvVersionAt } from '../../../actors/check.ts';
 import { runProcess } from '../../../actors/process.ts';
+import { assertTrusted, toolEnvPaths, uvPaths } from '../../../actors/trust.ts';
 import { packageNameOf } from '../../../actors/requirement.ts';
 import { uvEnvironment } from '../../../actors/uv-env.ts';
 import { toInstallErrorData } from '../../../machines/errors.ts';
@@ -38,6 +39,8 @@ export async function uninstall(settings: InstallSettings, io: CommandIO, opts: 
     const name = packageNameOf(settings.skypilot_spec);
     const envDir = name ? join(layout.toolDir, name) : null;
     // What was there before anything ran is what this command removed; nothing else is touched.
+    // Another user's uv must not run as this one, not even to uninstall.
+    await assertTrusted([...uvPaths(layout), ...toolEnvPaths(layout, envDir)]);
     const sky = await skypilotEntries(layout, name);
     if (envDir && sky.includes(envDir) && (await uvVersionAt(layout.uv, settings.env, undefined, settings.home))) {
       const result = await runProcess(layout.uv, ['tool', 'uninstall', name!], {

@@ -28,6 +28,9 @@ const CACHE_ENTRIES = new Set(['uv-version.json', 'ca-bundle.pem', 'uv']);
  */
 const PYTHON_ENTRY = /^(?:(?:cpython|pypy|graalpy|pyodide)-\d+\.\d+[^/]*|\.lock|\.gitignore|\.cache|\.temp|\.tmp[^/]*)$/;
 
+/** What uv keeps in UV_TOOL_DIR besides the environments. */
+const UV_TOOL_DIR_FILES = /^(?:\.lock|\.gitignore)$/;
+
 /** The lock's takeover claim (installer/lock.ts). */
 export const takeoverPath = (lockFile: string) => `${lockFile}.takeover`;
 
@@ -85,7 +88,8 @@ export async function skypilotEntries(layout: Layout, packageName: string | null
 export async function allEntries(layout: Layout): Promise<string[]> {
   const uvBin = await ownedIn(layout.uvBinDir, (name) => name === 'uv' || name === 'uvx');
   const pythons = await ownedIn(layout.pythonDir, (name) => PYTHON_ENTRY.test(name));
-  const envs = await ownedIn(layout.toolDir, (name) => present(`${layout.toolDir}/${name}/uv-receipt.toml`));
+  // uv serialises tool commands with a `.lock` file in UV_TOOL_DIR (uv-tool InstalledTools).
+  const envs = await ownedIn(layout.toolDir, (name) => UV_TOOL_DIR_FILES.test(name) || present(`${layout.toolDir}/${name}/uv-receipt.toml`));
   const links = await ownedIn(layout.toolBinDir, async (name) => {
     if (!(await isLink(`${layout.toolBinDir}/${name}`))) return false;
     const target = await readlink(`${layout.toolBinDir}/${name}`).catch(() => '');

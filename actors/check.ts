@@ -10,6 +10,7 @@ import { layoutOf, type Layout } from './layout.ts';
 import type { CheckResult, InstallSettings, InstallStatus } from '../machines/types.ts';
 import type { StatusSettings } from '../installer/status-settings.ts';
 import { inspectToolEnv, readText } from './tool-env.ts';
+import { assertTrusted, toolEnvPaths, uvPaths } from './trust.ts';
 
 const UV_VERSION = /^uv (\S+)/;
 
@@ -109,10 +110,10 @@ export async function uvVersionAt(
 /** What is on disk, before it is compared with the settings. */
 async function detect(settings: StatusSettings, signal?: AbortSignal) {
   const layout = layoutOf(settings.home);
-  const [uvVersion, env] = await Promise.all([
-    uvVersionAt(layout.uv, settings.env, signal, settings.home),
-    inspectToolEnv(layout, settings.skypilot_spec),
-  ]);
+  // All before uv runs. Reading the environment runs nothing, and tells which folders to check.
+  const [, env] = await Promise.all([assertTrusted(uvPaths(layout)), inspectToolEnv(layout, settings.skypilot_spec)]);
+  await assertTrusted(toolEnvPaths(layout, env.envDir));
+  const uvVersion = await uvVersionAt(layout.uv, settings.env, signal, settings.home);
   const status: InstallStatus = {
     uv_installed: uvVersion !== null,
     uv_version: uvVersion,

@@ -5,9 +5,7 @@
  * reports "waiting for another installer (pid N)" and, once it gets the lock, finds SkyPilot
  * installed, or ends with the failure of the attempt it waited for rather than repeat it.
  */
-import { readdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { rememberUvVersion } from '../actors/check.ts';
 import { ensureHome } from '../actors/home.ts';
 import { InstallError, toInstallErrorData } from '../machines/errors.ts';
@@ -17,6 +15,7 @@ import { AttemptLog, KEEP_LOGS, pruneLogs, readLastAttempt, withLog, writeLastAt
 import type { InstallerActors, InstallerDeps, InstallerEvent } from './installer.ts';
 import { layoutOf, type Layout } from '../actors/layout.ts';
 import { acquireLock, pidAlive, type LockLease, type LockOwner } from './lock.ts';
+import { leftoversOf, removeOwned } from './owned.ts';
 import { redactorFor } from './redact.ts';
 
 /** "waiting for another installer (pid N)", naming the host when it is not this one. */
@@ -26,24 +25,13 @@ export function waitingMessage(holder: LockOwner, host: string): string {
   return `waiting for another installer${what} (pid ${holder.pid}${where})`;
 }
 
-/** Private files are named `<name>.<pid>[-<token>].tmp` while they are written. */
-const TEMP_FILE = /\.(\d+)(?:-[0-9a-f]+)?\.tmp$/;
-
 /**
- * Removes what killed attempts left behind: everything in staging, and the temporary files of
- * dead processes beside the lock, the logs and the cache. Only the lock holder may, since
- * staging is the holder's alone.
+ * Removes what killed attempts left behind: the product's staging entries, and the temporary
+ * files of dead processes beside the lock, the logs and the cache (installer/owned.ts names
+ * them; nothing else is touched). Only the lock holder may, since staging is the holder's alone.
  */
 export async function clearLeftovers(layout: Layout): Promise<void> {
-  const list = (dir: string) => readdir(dir).catch(() => [] as string[]);
-  const staged = await list(layout.stagingDir);
-  await Promise.all(staged.map((entry) => rm(join(layout.stagingDir, entry), { recursive: true, force: true })));
-  for (const dir of [layout.home, layout.logsDir, layout.cacheDir]) {
-    for (const name of await list(dir)) {
-      const pid = Number(TEMP_FILE.exec(name)?.[1] ?? NaN);
-      if (Number.isInteger(pid) && pid !== process.pid && !pidAlive(pid)) await rm(join(dir, name), { force: true });
-    }
-  }
+  await removeOwned(await leftoversOf(layout, pidAlive));
 }
 
 export function redactError(error: InstallErrorData, redact: (text: string) => string): InstallErrorData {

@@ -24,6 +24,7 @@ import { readFileSync, unlinkSync } from 'node:fs';
 import { link, readFile, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { InstallError } from '../machines/errors.ts';
+import { lockTempPath, takeoverPath } from './owned.ts';
 
 export interface LockOwner {
   pid: number;
@@ -211,7 +212,7 @@ const CLAIM_STALE_MS = 10_000;
  * A claim lives for two system calls; one older than CLAIM_STALE_MS is from a crash.
  */
 async function takeOver(path: string, stale: LockState, mine: string, record: string, now: () => number): Promise<boolean> {
-  const claim = `${path}.takeover`;
+  const claim = takeoverPath(path);
   if (!(await createExclusive(claim, mine, record))) {
     const other = await readLock(claim).catch(() => null);
     const dead = other?.owner && sameMachine(other.owner) && !pidAlive(other.owner.pid);
@@ -261,7 +262,7 @@ export async function acquireLock(path: string, opts: LockOptions = {}): Promise
     started: new Date(now()).toISOString(),
     purpose: opts.purpose ?? 'install',
   };
-  const mine = `${path}.${owner.pid}-${owner.token}.tmp`;
+  const mine = lockTempPath(path, owner.pid, owner.token);
   const record = JSON.stringify(owner) + '\n';
   await writeFile(mine, record, { mode: 0o600 });
 

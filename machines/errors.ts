@@ -38,6 +38,8 @@ export const HINTS: Record<InstallErrorCode, string> = {
   cancelled: 'The install was cancelled; start it again when ready.',
   locked: 'Another install is using CARAPACE_HOME; wait for it to finish and retry (a stale lock is taken over automatically).',
   invalid_config: 'Fix the named setting (environment variable or flag) and run again; docs/configuration.md lists them.',
+  home_not_trusted:
+    'Another user owns or can write this path, so nothing in it is run; make it yours and private (chown -R $USER, chmod go-w) or set CARAPACE_HOME to a folder you own.',
   internal: 'This is a bug in carapace-skypilot; please report it with the detail below.',
 };
 

@@ -89,6 +89,7 @@ export type InstallErrorCode =
   | 'cancelled'
   | 'locked'
   | 'invalid_config'
+  | 'home_not_trusted'
   | 'internal';
 
 export interface InstallErrorData {

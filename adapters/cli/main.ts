@@ -90,10 +90,17 @@ async function report(error: unknown, io: CommandIO): Promise<number> {
     io.stderr.write(`carapace-sky: ${error.message}\n\n${(await import('./usage.ts')).USAGE}`);
     return 2;
   }
-  const [{ toInstallErrorData }, { formatError }] = await Promise.all([import('../../machines/errors.ts'), import('./progress.ts')]);
-  const data = toInstallErrorData(error, 'checking');
+  const [{ toInstallErrorData }, { formatError }, { redactorFor }] = await Promise.all([
+    import('../../machines/errors.ts'),
+    import('./progress.ts'),
+    import('../../installer/redact.ts'),
+  ]);
+  // A bad setting's message quotes its value, which may hold a proxy password.
+  const redact = redactorFor(io.env);
+  const raw = toInstallErrorData(error, 'checking');
+  const data = { ...raw, message: redact(raw.message), detail: raw.detail === null ? null : redact(raw.detail) };
   if (data.code === 'internal') {
-    io.stderr.write(`carapace-sky: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    io.stderr.write(`carapace-sky: internal error: ${redact(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`);
     return 70;
   }
   io.stderr.write(formatError(data));

@@ -47,6 +47,9 @@ export function json(body: unknown, status = 200, headers: Record<string, string
   });
 }
 
-export function errorResponse(error: HttpError): Response {
-  return json({ ok: false, error: error.body() }, error.status, error.headers);
+/** The answer for `error`; `redact` clears secrets from its message and detail (sky's output). */
+export function errorResponse(error: HttpError, redact: (text: string) => string = (text) => text): Response {
+  const body = error.body();
+  const clean = { ...body, message: redact(body.message), detail: body.detail === null ? null : redact(body.detail) };
+  return json({ ok: false, error: clean }, error.status, error.headers);
 }

@@ -39,7 +39,11 @@ export interface EventHub {
   close(): void;
 }
 
-export function createEventHub(installer: Installer, limits?: EventLogLimits): EventHub {
+/**
+ * `redact` runs over every string in every event before it is encoded, so nothing reaches a
+ * stream or the replay log unredacted, whoever published it (sky's lines above all).
+ */
+export function createEventHub(installer: Installer, limits?: EventLogLimits, redact: (text: string) => string = (text) => text): EventHub {
   const log = new EventLog(limits);
   const sinks = new Set<SSESink>();
 
@@ -57,7 +61,7 @@ export function createEventHub(installer: Installer, limits?: EventLogLimits): E
   };
   const publish = (event: GatekeeperEvent) => {
     const attempt = event.type === 'cluster-log' ? null : event.attempt;
-    const data = JSON.stringify(eventData(event));
+    const data = JSON.stringify(eventData(event), (_key, value: unknown) => (typeof value === 'string' ? redact(value) : value));
     pending.push(log.append(event.type, attempt, (id) => encodeSSE({ id: String(id), event: event.type, data })));
     if (pending.length === 1) queueMicrotask(flush);
   };

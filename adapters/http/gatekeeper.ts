@@ -5,7 +5,9 @@
  * (421), Origin (403), preflight, route (404/405), token (401), then its handler.
  */
 import { toInstallErrorData } from '../../machines/errors.ts';
+import { redactError } from '../../installer/attempt.ts';
 import type { Installer } from '../../installer/installer.ts';
+import { redactorFor } from '../../installer/redact.ts';
 import { gatekeeperSettingsFromEnv, type GatekeeperSettings } from '../../installer/settings.ts';
 import { createSkyRunner, type SkyRunner } from '../../installer/sky-runner.ts';
 import type { RouteContext } from './context.ts';
@@ -46,7 +48,10 @@ export interface Gatekeeper {
 
 export function createGatekeeper(opts: GatekeeperOptions): Gatekeeper {
   const settings = opts.settings ?? gatekeeperSettingsFromEnv();
-  const events = createEventHub(opts.installer, opts.limits);
+  // One redactor for everything the service says: error bodies and every event on the stream
+  // (sky's cluster-log lines included), with the token and the environment's secrets.
+  const redact = redactorFor(installerEnv(opts.installer), [settings.token]);
+  const events = createEventHub(opts.installer, opts.limits, redact);
   const skyRunner = opts.skyRunner ?? createSkyRunner({ settings: () => opts.installer.settings() });
   const routes = opts.routes ?? ROUTES;
   const port = typeof opts.port === 'function' ? opts.port : () => (opts.port as number | undefined) ?? settings.port;
@@ -110,12 +115,14 @@ export function createGatekeeper(opts: GatekeeperOptions): Gatekeeper {
         ({ res, cors } = await handle(req, server));
       } catch (error) {
         if (error instanceof HttpError) {
-          res = errorResponse(error);
+          res = errorResponse(error, redact);
           // A refused origin must not learn anything: no CORS headers, so its page cannot read the answer.
           if (error.status !== 403 && error.status !== 421) cors = safeCors(req);
         } else {
-          const data = toInstallErrorData(error, opts.installer.phase() ?? 'checking');
-          res = json({ ok: false, error: data }, 500);
+          const data = redactError(toInstallErrorData(error, opts.installer.phase() ?? 'checking'), redact);
+          // An install error (a home another user controls, a bad setting) is the service's
+          // state, answered as ensure-skypilot answers it; only a bug is a 500.
+          res = json({ ok: false, error: data }, data.code === 'internal' ? 500 : 503);
           cors = safeCors(req);
         }
       }
@@ -130,5 +137,14 @@ export function createGatekeeper(opts: GatekeeperOptions): Gatekeeper {
     } catch {
       return null;
     }
+  }
+}
+
+/** The environment the installer runs with; the process's when its settings are unusable. */
+function installerEnv(installer: Installer): Record<string, string | undefined> {
+  try {
+    return installer.settings().env;
+  } catch {
+    return process.env;
   }
 }

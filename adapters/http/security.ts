@@ -21,6 +21,16 @@ export function isLoopbackName(hostname: string): boolean {
   return v4 !== null && v4.slice(1).every((part) => Number(part) <= 255);
 }
 
+/**
+ * Why the service must not listen on `host` without a token, or null when it may. Off loopback,
+ * any program that reaches the address can send a loopback Host header, so the Host and Origin
+ * checks keep out browsers only: the token is the one guard left.
+ */
+export function unguardedBind(host: string, token: string | null): string | null {
+  if (token !== null || isLoopbackName(host)) return null;
+  return `refusing to listen on ${host}: it is not a loopback address and CARAPACE_GATEKEEPER_TOKEN is not set`;
+}
+
 /** `host[:port]` split, or null when it is not a plain host and optional port. */
 export function parseHostHeader(value: string): { hostname: string; port: number | null } | null {
   const match = HOST_HEADER.exec(value.trim());

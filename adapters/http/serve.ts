@@ -7,6 +7,7 @@ import type { Installer } from '../../installer/installer.ts';
 import type { GatekeeperSettings } from '../../installer/settings.ts';
 import type { SkyRunner } from '../../installer/sky-runner.ts';
 import { createGatekeeper, type Gatekeeper, type GatekeeperOptions } from './gatekeeper.ts';
+import { unguardedBind } from './security.ts';
 
 export interface ServeOptions extends Omit<GatekeeperOptions, 'port' | 'settings'> {
   installer: Installer;
@@ -25,6 +26,9 @@ export interface RunningGatekeeper {
 const IDLE_TIMEOUT_S = 30;
 
 export function serve(opts: ServeOptions): RunningGatekeeper {
+  // Checked here too, not only by the CLI: no caller may open an unguarded port.
+  const refused = unguardedBind(opts.settings.host, opts.settings.token);
+  if (refused) throw new Error(refused);
   let gatekeeper: Gatekeeper | null = null;
   const server = Bun.serve({
     hostname: opts.settings.host,

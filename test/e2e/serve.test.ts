@@ -57,3 +57,45 @@ test('serve answers status, installs once on ensure, and stops on SIGTERM', asyn
   expect(exit.exitCode).toBe(0);
   expect(String(exit.stderr)).toContain('stopping');
 });
+
+/** A port nothing listens on right now: bound on port 0, then released. */
+async function freePort(): Promise<number> {
+  const probe = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response('') });
+  const port = probe.port!;
+  await probe.stop(true);
+  return port;
+}
+
+test('serve on a non-loopback host without CARAPACE_GATEKEEPER_TOKEN exits 2, listens on nothing, and names the variable', async () => {
+  const home = await tempHome('carapace-serve-open-');
+  const port = await freePort();
+  const { CARAPACE_GATEKEEPER_TOKEN: _unset, ...env } = process.env;
+  // Today's code would serve until killed; the timeout turns that into a failed exit code.
+  const exit = await execa(CLI, ['serve', '--host', '0.0.0.0', '--port', String(port)], {
+    env: { ...env, CARAPACE_HOME: home },
+    extendEnv: false,
+    reject: false,
+    timeout: 10_000,
+  });
+  expect(exit.exitCode).toBe(2);
+  expect(String(exit.stderr)).toContain('CARAPACE_GATEKEEPER_TOKEN');
+  expect(String(exit.stderr)).toMatch(/hint: /);
+  const reached = await fetch(`http://127.0.0.1:${port}/cluster/install-status`).then(() => true, () => false);
+  expect(reached).toBe(false);
+}, 15_000);
+
+test('serve on a non-loopback host with a token starts and asks for it', async () => {
+  const home = await tempHome('carapace-serve-token-');
+  const child = execa(CLI, ['serve', '--host', '0.0.0.0', '--port', '0'], {
+    env: { ...process.env, CARAPACE_HOME: home, CARAPACE_GATEKEEPER_TOKEN: 'a-long-random-token-0123456789' },
+    reject: false,
+  });
+  try {
+    const url = await listeningUrl(child);
+    const port = new URL(url).port;
+    expect((await fetch(`http://127.0.0.1:${port}/cluster/install-status`)).status).toBe(401);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  expect((await child).exitCode).toBe(0);
+});

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { redact, secretsIn } from '../../installer/redact.ts';
+import { redact, redactorFor, secretsIn } from '../../installer/redact.ts';
 
 describe('redaction', () => {
   test('values of secret-named variables are masked, the current folder is not', () => {
@@ -12,5 +12,53 @@ describe('redaction', () => {
     expect(secrets.sort()).toEqual(['hunter2hunter2', 'tok-0123456789']);
     const text = redact('log: /home/alice/projects/app/.carapace/logs/x.log token tok-0123456789', secrets);
     expect(text).toBe('log: /home/alice/projects/app/.carapace/logs/x.log token ***');
+  });
+});
+
+describe('proxy credentials', () => {
+  const cases: Array<[string, string]> = [
+    ['HTTPS_PROXY=user:pass@proxy.corp:3128', 'HTTPS_PROXY=***@proxy.corp:3128'],
+    ['via http://user:tPa55@word@proxy.corp:3128/x', 'via http://***@proxy.corp:3128/x'],
+    ['via http://user:pa/ss@proxy.corp:3128', 'via http://***@proxy.corp:3128'],
+    ['via http://us%40er:p%3Ass%2F@10.0.0.1:3128', 'via http://***@10.0.0.1:3128'],
+    ['proxy me@corp.com:pa:ss@proxy.corp:3128 refused', 'proxy ***@proxy.corp:3128 refused'],
+    ['"https_proxy": "u:p@[::1]:3128"', '"https_proxy": "***@[::1]:3128"'],
+  ];
+  for (const [input, output] of cases) {
+    test(`masks ${input}`, () => expect(redact(input)).toBe(output));
+  }
+
+  test('leaves e-mail addresses, git remotes, times and plain URLs alone', () => {
+    const text = 'mail me@corp.com; git@github.com:org/repo.git at 12:30:45 from https://pypi.org/simple/';
+    expect(redact(text)).toBe(text);
+  });
+});
+
+describe('secret values from the environment', () => {
+  test('a proxy password is masked wherever it appears, as written and decoded', () => {
+    const secrets = secretsIn({ HTTPS_PROXY: 'http://user:p%40ss%2Fw0rd@proxy:3128' });
+    expect(redact('auth p@ss/w0rd and p%40ss%2Fw0rd', secrets)).toBe('auth *** and ***');
+  });
+
+  test('short values are masked as whole words only; trivial ones not at all', () => {
+    const secrets = secretsIn({ DEPLOY_KEY: 'k9x2', FEATURE_TOKEN: 'true', MY_SECRET: 'ab' });
+    expect(secrets).toEqual(['k9x2']);
+    expect(redact('key k9x2, "k9x2" but not k9x2abc', secrets)).toBe('key ***, "***" but not k9x2abc');
+  });
+
+  test('names ending in _KEY, _SECRET, _TOKEN, _PASSWORD count; AWS region and profile do not', () => {
+    const secrets = secretsIn({
+      AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+      GPG_SIGNING_KEY: 'signing-key-1',
+      APP_PASSWORD: 'pw-123456',
+      AWS_REGION: 'us-east-1',
+      AWS_PROFILE: 'work',
+      SSH_AUTH_SOCK: '/tmp/ssh-x/agent.1',
+    });
+    expect(secrets.sort()).toEqual(['AKIAIOSFODNN7EXAMPLE', 'pw-123456', 'signing-key-1']);
+  });
+
+  test('extra secrets (the gatekeeper token) are masked too', () => {
+    expect(redactorFor({}, ['gk-0123456789'])('Bearer-less gk-0123456789')).toBe('Bearer-less ***');
   });
 });

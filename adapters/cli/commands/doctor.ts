@@ -56,9 +56,10 @@ function envValue(env: Record<string, string | undefined>, name: string): string
 
 export async function diagnose(env: Record<string, string | undefined>): Promise<Finding[]> {
   const findings: Finding[] = [];
-  const add = (topic: string, level: Level, message: string, hint?: string) =>
-    findings.push({ topic, level, message, ...(hint ? { hint } : {}) });
+  // Every finding, text or --json, passes the one redactor: a message may quote any setting.
   const redact = redactorFor(env);
+  const add = (topic: string, level: Level, message: string, hint?: string) =>
+    findings.push({ topic, level, message: redact(message), ...(hint ? { hint: redact(hint) } : {}) });
 
   const facts = hostPlatform();
   try {
@@ -92,7 +93,15 @@ export async function diagnose(env: Record<string, string | undefined>): Promise
     redact(`uv ${settings.uv_version} from ${settings.download_bases.join(', ')}; ${settings.skypilot_spec} with Python ${settings.python}`),
   );
 
-  const status = await getInstallStatus(settings);
+  let status: Awaited<ReturnType<typeof getInstallStatus>>;
+  try {
+    status = await getInstallStatus(settings);
+  } catch (error) {
+    // A home another user controls: say so, and look no further into it.
+    const data = toInstallErrorData(error, 'checking');
+    add('paths', 'problem', `[${data.code}] ${data.message}`, data.hint);
+    return findings;
+  }
   if (!status.uv_installed) add('uv', 'info', 'the managed uv is not installed', 'run `carapace-sky install`');
   else if (status.uv_version !== settings.uv_version) {
     add('uv', 'warn', `uv ${status.uv_version} is installed but ${settings.uv_version} is pinned`, 'run `carapace-sky upgrade`');

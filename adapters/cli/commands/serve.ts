@@ -2,7 +2,7 @@
  * `serve [--host H] [--port P]`: the gatekeeper until Ctrl-C or SIGTERM. Stopping cancels a
  * running install so uv's process group and the staging folder do not outlive the service.
  */
-import { isLoopbackName } from '../../http/security.ts';
+import { unguardedBind } from '../../http/security.ts';
 import type { Installer } from '../../../installer/installer.ts';
 import { gatekeeperSettingsFromEnv } from '../../../installer/settings.ts';
 import { ExitError } from '../errors.ts';
@@ -20,6 +20,15 @@ export async function serve(
     ...(typeof flags.host === 'string' ? { CARAPACE_GATEKEEPER_HOST: flags.host } : {}),
     ...(typeof flags.port === 'string' ? { CARAPACE_GATEKEEPER_PORT: flags.port } : {}),
   });
+  const refused = unguardedBind(settings.host, settings.token);
+  if (refused) {
+    io.stderr.write(
+      `carapace-sky: ${refused}\n` +
+        'hint: set CARAPACE_GATEKEEPER_TOKEN to a long random secret (clients send Authorization: Bearer <it>), or serve on 127.0.0.1.\n',
+    );
+    // A command line that cannot be served safely is a bad command line, like a bad --port.
+    throw new ExitError(2);
+  }
   const { serve: start } = await import('../../http/serve.ts');
   let running: ReturnType<typeof start>;
   try {
@@ -34,11 +43,6 @@ export async function serve(
   }
   io.stderr.write(`carapace gatekeeper listening on ${running.url} (CARAPACE_HOME=${installer.settings().home})\n`);
   if (settings.token) io.stderr.write('  every route needs Authorization: Bearer <CARAPACE_GATEKEEPER_TOKEN>\n');
-  else if (!isLoopbackName(settings.host)) {
-    // The Host check still refuses browsers elsewhere, but any program that can reach the
-    // address may send a loopback Host header; only the token keeps it out.
-    io.stderr.write(`  warning: ${settings.host} is not a loopback address; set CARAPACE_GATEKEEPER_TOKEN\n`);
-  }
   await new Promise<void>((resolve) => {
     // Without a signal the service runs until the process ends.
     if (!signal) return;

@@ -1,27 +1,28 @@
 /**
  * `uninstall [--all] [--json]`: removes SkyPilot's tool environment and its `sky` link (with
  * `uv tool uninstall` when the managed uv runs, by hand otherwise); `--all` also removes the
- * managed uv, the uv-managed Pythons, staging and caches. Logs stay: they are the record of
+ * managed uv, the uv-managed Pythons, staging and caches. Only the entries installer/owned.ts
+ * names go; other files, even inside those folders, stay. Logs stay: they are the record of
  * what happened. Refuses (code `locked`, exit 1) while another process installs, rather than
  * pulling files from under a running uv.
  */
-import { access, lstat, rm } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { uvVersionAt } from '../../../actors/check.ts';
 import { runProcess } from '../../../actors/process.ts';
+import { assertTrusted, toolEnvPaths, uvPaths } from '../../../actors/trust.ts';
 import { packageNameOf } from '../../../actors/requirement.ts';
 import { uvEnvironment } from '../../../actors/uv-env.ts';
 import { toInstallErrorData } from '../../../machines/errors.ts';
 import type { InstallErrorData, InstallSettings } from '../../../machines/types.ts';
 import { AttemptCoordinator } from '../../../installer/attempt.ts';
+import { allEntries, ownFolders, removeOwned, skypilotEntries } from '../../../installer/owned.ts';
 import { layoutOf } from '../../../actors/layout.ts';
 import { ExitError } from '../errors.ts';
 import type { CommandIO } from '../io.ts';
 import { formatError } from '../progress.ts';
 
 const exists = (path: string) => access(path).then(() => true, () => false);
-/** A dangling `sky` link is still something to remove. */
-const existsOrLink = (path: string) => lstat(path).then(() => true, () => false);
 
 type UninstallOutput = { ok: true; removed: string[]; summary: string } | { ok: false; error: InstallErrorData };
 
@@ -37,11 +38,11 @@ export async function uninstall(settings: InstallSettings, io: CommandIO, opts: 
     await coordinator.enter({}, undefined, false);
     const name = packageNameOf(settings.skypilot_spec);
     const envDir = name ? join(layout.toolDir, name) : null;
-    const targets = [layout.sky, ...(envDir ? [envDir] : [])];
-    if (opts.all) targets.push(join(layout.home, 'uv'), layout.pythonDir, layout.toolsDir, layout.stagingDir, layout.cacheDir);
-    // What was there before anything ran is what this command removed.
-    const present = await Promise.all(targets.map(existsOrLink));
-    if (envDir && present[1] && (await uvVersionAt(layout.uv, settings.env, undefined, settings.home))) {
+    // What was there before anything ran is what this command removed; nothing else is touched.
+    // Another user's uv must not run as this one, not even to uninstall.
+    await assertTrusted([...uvPaths(layout), ...toolEnvPaths(layout, envDir)]);
+    const sky = await skypilotEntries(layout, name);
+    if (envDir && sky.includes(envDir) && (await uvVersionAt(layout.uv, settings.env, undefined, settings.home))) {
       const result = await runProcess(layout.uv, ['tool', 'uninstall', name!], {
         env: await uvEnvironment(layout, settings.env),
         timeoutMs: 120_000,
@@ -51,14 +52,9 @@ export async function uninstall(settings: InstallSettings, io: CommandIO, opts: 
       // A broken environment can make uv refuse; the folders are removed below either way.
       coordinator.note(`uv tool uninstall exited with ${result.exitCode}`);
     }
-    const removed: string[] = [];
-    for (const [i, target] of targets.entries()) {
-      await rm(target, { recursive: true, force: true });
-      if (present[i]) {
-        removed.push(target);
-        coordinator.note(`removed ${target}`);
-      }
-    }
+    const removed = [...sky, ...(opts.all ? await allEntries(layout) : [])];
+    await removeOwned(removed, opts.all ? ownFolders(layout) : []);
+    for (const target of removed) coordinator.note(`removed ${target}`);
     const summary = opts.all
       ? `removed SkyPilot, uv and the managed Pythons from ${layout.home} (logs kept in ${layout.logsDir})`
       : `removed SkyPilot from ${layout.home}`;

@@ -1,0 +1,84 @@
+/**
+ * A home another user controls is not run from: with CARAPACE_HOME, uv/bin/uv or SkyPilot's
+ * tool environment owned or writable by another user, `status`, `install`, `uninstall` and
+ * the gatekeeper answer `home_not_trusted` and the stand-in uv, which records every run,
+ * is never started. The second user is uid 65534 (nobody), which `chown` needs no account for.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { chmod, chown, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startMirror, type Mirror } from '../../demo/mirror.ts';
+import { createGatekeeper } from '../../adapters/http/gatekeeper.ts';
+import { createInstaller } from '../../installer/installer.ts';
+import { gatekeeperSettingsFromEnv, settingsFromEnv } from '../../installer/settings.ts';
+import { mirrorEnv, runCli, tempHome, uvRuns } from './cli.ts';
+
+const OTHER_UID = 65534;
+
+let mirror: Mirror;
+beforeAll(async () => {
+  mirror = await startMirror();
+});
+afterAll(async () => {
+  await mirror.close();
+});
+
+/** A complete install whose uv version is not cached, so `status` would have to run uv. */
+async function installedHome(): Promise<{ home: string; env: Record<string, string> }> {
+  const home = await tempHome('carapace-trust-');
+  const env = mirrorEnv(mirror, home);
+  expect((await runCli(['install'], env)).exitCode).toBe(0);
+  await rm(join(home, 'cache/uv-version.json'));
+  return { home, env };
+}
+
+function expectRefused(run: { exitCode: number; stderr: string }, path: string): void {
+  expect(run.exitCode).toBe(1);
+  expect(run.stderr).toContain('error[home_not_trusted]');
+  expect(run.stderr).toContain(path);
+  expect(run.stderr).toMatch(/^hint: .*CARAPACE_HOME/m);
+}
+
+describe('a home another user controls', () => {
+  const cases: Array<[string, (home: string) => Promise<string>]> = [
+    ['CARAPACE_HOME owned by another user', async (home) => (await chown(home, OTHER_UID, OTHER_UID), home)],
+    ['uv/bin/uv owned by another user', async (home) => (await chown(join(home, 'uv/bin/uv'), OTHER_UID, OTHER_UID), join(home, 'uv/bin/uv'))],
+    ['uv/bin/uv writable by everyone', async (home) => (await chmod(join(home, 'uv/bin/uv'), 0o757), join(home, 'uv/bin/uv'))],
+    ['the tool environment writable by everyone', async (home) => {
+      const envDir = join(home, 'tools/environments/skypilot-nightly');
+      await chmod(envDir, 0o777);
+      return envDir;
+    }],
+  ];
+
+  for (const [name, spoil] of cases) {
+    test(`${name}: status, install and uninstall refuse and never run its uv`, async () => {
+      const { home, env } = await installedHome();
+      const path = await spoil(home);
+      const runs = (await uvRuns(home)).length;
+      expectRefused(await runCli(['status', '--json'], env), path);
+      expectRefused(await runCli(['install'], env), path);
+      expectRefused(await runCli(['uninstall'], env), path);
+      expect((await uvRuns(home)).length).toBe(runs);
+    });
+  }
+
+  test('the gatekeeper answers home_not_trusted on status and ensure, and runs nothing', async () => {
+    const { home, env } = await installedHome();
+    await chown(join(home, 'uv/bin/uv'), OTHER_UID, OTHER_UID);
+    const runs = (await uvRuns(home)).length;
+    const installer = createInstaller({ settings: () => settingsFromEnv(env) });
+    const gatekeeper = createGatekeeper({ installer, settings: gatekeeperSettingsFromEnv({}), port: 8787 });
+    try {
+      const status = await gatekeeper.fetch(new Request('http://127.0.0.1:8787/cluster/install-status'));
+      expect(status.status).toBe(503);
+      expect(((await status.json()) as any).error).toMatchObject({ code: 'home_not_trusted', detail: `path: ${join(home, 'uv/bin/uv')}` });
+      const ensure = await gatekeeper.fetch(new Request('http://127.0.0.1:8787/cluster/ensure-skypilot', { method: 'POST' }));
+      expect(ensure.status).toBe(503);
+      expect(((await ensure.json()) as any).error).toMatchObject({ code: 'home_not_trusted' });
+    } finally {
+      gatekeeper.close();
+    }
+    expect((await uvRuns(home)).length).toBe(runs);
+  });
+});

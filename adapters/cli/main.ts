@@ -46,14 +46,17 @@ const COMMANDS: Record<string, Command> = {
   doctor: async (c) => (await import('./commands/doctor.ts')).doctor(c.io, { json: c.json }),
 };
 
-const VALUE_FLAGS = new Set(['home', 'host', 'port', 'format']);
-const BOOL_FLAGS = new Set(['json', 'help', 'all']);
-
 export async function main(argv: string[], io: CommandIO = processIO(), signal?: AbortSignal): Promise<number> {
   try {
-    const { command, flags, rest } = parseArgs(argv, VALUE_FLAGS, BOOL_FLAGS);
+    const { command, flags, rest, version } = parseArgs(argv);
+    if (version && !flags.help) {
+      io.stdout.write(`carapace-sky ${(await import('../../package.json')).version}\n`);
+      return 0;
+    }
     if (flags.help || command === null || command === 'help') {
-      io.stdout.write((await import('./usage.ts')).USAGE);
+      // `help install` is `install --help`.
+      const topic = command === 'help' ? (rest[0] ?? null) : command;
+      io.stdout.write((await import('./usage.ts')).helpFor(topic));
       return command === null && !flags.help ? 2 : 0;
     }
     const env = typeof flags.home === 'string' ? { ...io.env, CARAPACE_HOME: flags.home } : io.env;
@@ -86,7 +89,9 @@ async function report(error: unknown, io: CommandIO): Promise<number> {
     return error.exitCode;
   }
   if (error instanceof UsageError) {
-    io.stderr.write(`carapace-sky: ${error.message}\n\n${(await import('./usage.ts')).USAGE}`);
+    const { usageLine } = await import('./usage.ts');
+    const helpCommand = error.command ? `carapace-sky ${error.command} --help` : 'carapace-sky --help';
+    io.stderr.write(`carapace-sky: ${error.message}\n${usageLine(error.command)}\nRun '${helpCommand}' for more.\n`);
     return 2;
   }
   const [{ toInstallErrorData }, { formatError }] = await Promise.all([import('../../machines/errors.ts'), import('./progress.ts')]);

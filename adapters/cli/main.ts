@@ -38,7 +38,7 @@ const COMMANDS: Record<string, Command> = {
       ...(c.signal ? { signal: c.signal } : {}),
     }),
   which: async (c) => (await import('./commands/which.ts')).which((await settings(c)).home, c.io),
-  demo: async (c) => (await import('./commands/demo.ts')).demo(c.io, { json: c.json }),
+  demo: async (c) => (await import('./commands/demo.ts')).demo(c.io, { json: c.json, keep: c.flags.keep === true }),
   serve: async (c) => (await import('./commands/serve.ts')).serve(await c.installer(), c.io, c.flags, c.signal),
   graph: async (c) => (await import('./commands/graph.ts')).graph(c.io, { format: c.flags.format }),
   upgrade: async (c) => (await import('./commands/upgrade.ts')).upgrade(await settings(c), c.io, { json: c.json, signal: c.signal }),

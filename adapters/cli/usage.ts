@@ -36,7 +36,11 @@ export const COMMAND_SPECS: Record<string, CommandSpec> = {
     flags: { json: { help: 'one progress object a line, then {"ok":...}' } },
   },
   which: { usage: 'which', summary: 'the sky that would run: the managed one, then PATH', flags: {} },
-  demo: { usage: 'demo [--json]', summary: 'a full install from a local stand-in release into a temporary home', flags: { json: JSON_FLAG } },
+  demo: {
+    usage: 'demo [--json] [--keep]',
+    summary: 'a full install from a local stand-in release into a temporary home, removed at the end',
+    flags: { json: { help: 'the install\'s --json lines on stdout; the narration goes to stderr' }, keep: { help: 'keep the temporary home and say where it is' } },
+  },
   serve: {
     usage: 'serve [--host H] [--port P]',
     summary: 'the gatekeeper HTTP service (default 127.0.0.1:8787)',

@@ -150,6 +150,8 @@ async function start(button: HTMLButtonElement): Promise<void> {
 
 function fromStatus(status: InstallStatusAnswer): void {
   view.home = status.carapace_home;
+  // The stream replays the latest attempt first; what it already showed is newer than this.
+  if (view.mode !== 'loading') return render();
   if (status.phase !== null) enter(status.phase);
   else if (status.sky_installed) Object.assign(view, { mode: 'complete', version: status.sky_version });
   else view.mode = 'idle';

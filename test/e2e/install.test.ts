@@ -62,7 +62,7 @@ describe('carapace-sky install (end to end)', () => {
     expect(again.exitCode).toBe(0);
     const second = jsonLines(again.stdout);
     expect(second.result.ok).toBe(true);
-    expect([...new Set(second.progress.map((p) => p.phase))]).toEqual(['checking']);
+    expect([...new Set(second.progress.map((p) => p.phase))]).toEqual(['checking', 'complete']);
     expect(mirror.downloads()).toBe(before + 1);
     expect((await uvRuns(home)).filter((run) => run === 'tool install')).toHaveLength(1);
   });
@@ -76,7 +76,7 @@ describe('carapace-sky install (end to end)', () => {
     expect(run.exitCode).toBe(0);
     const { progress, result } = jsonLines(run.stdout);
     expect(result.ok).toBe(true);
-    expect([...new Set(progress.map((p) => p.phase))]).toEqual(['checking', 'installing_skypilot', 'verifying']);
+    expect([...new Set(progress.map((p) => p.phase))]).toEqual(['checking', 'installing_skypilot', 'verifying', 'complete']);
     expect(mirror.downloads()).toBe(before);
   });
 

@@ -271,6 +271,15 @@ describe('page', () => {
     expect(js).toContain('wait:!1');
     expect(js).not.toMatch(/^import /m);
   });
+
+  test('with a token, the panel opened with ?token= hands it to its script, which needs it too', async () => {
+    const TOKEN = 'panel-token-for-tests';
+    const { gk } = gatekeeper({ token: TOKEN });
+    const html = await (await gk.fetch(local(`/?token=${TOKEN}`))).text();
+    expect(html).toContain(`<script type="module" src="/assets/panel.js?token=${TOKEN}"></script>`);
+    expect((await gk.fetch(local(`/assets/panel.js?token=${TOKEN}`))).status).toBe(200);
+    expect((await gk.fetch(local('/assets/panel.js'))).status).toBe(401);
+  });
 });
 
 describe('settings', () => {

@@ -94,13 +94,17 @@ async function report(error: unknown, io: CommandIO): Promise<number> {
     io.stderr.write(`carapace-sky: ${error.message}\n${usageLine(error.command)}\nRun '${helpCommand}' for more.\n`);
     return 2;
   }
-  const [{ toInstallErrorData }, { formatError }] = await Promise.all([import('../../machines/errors.ts'), import('./progress.ts')]);
+  const [{ toInstallErrorData }, { formatError }, { colourOn, palette }] = await Promise.all([
+    import('../../machines/errors.ts'),
+    import('./progress.ts'),
+    import('./colour.ts'),
+  ]);
   const data = toInstallErrorData(error, 'checking');
   if (data.code === 'internal') {
     io.stderr.write(`carapace-sky: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return 70;
   }
-  io.stderr.write(formatError(data));
+  io.stderr.write(formatError(data, palette(colourOn(io.env, io.stderr.isTTY))));
   return 1;
 }
 

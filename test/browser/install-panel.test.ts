@@ -70,6 +70,8 @@ async function open(url: string, width: number): Promise<{ page: Page; errors: s
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  // No external assets: every request the page makes goes to the gatekeeper itself.
+  page.on('request', (r) => !r.url().startsWith(`${url}/`) && errors.push(`request to ${r.url()}`));
   await page.goto(`${url}/`);
   await page.waitForSelector('body[data-stream=open]', { state: 'attached', timeout: 30_000 });
   return { page, errors };

@@ -84,12 +84,14 @@ function render(): void {
     $('eta').textContent = figures.eta;
   }
 
-  const long = mode === 'running' && phase === 'installing_skypilot';
+  // uv's phase always shows its time; any other phase (waiting on another installer) when its events carry it.
+  const uv = phase === 'installing_skypilot';
+  const long = mode === 'running' && (uv || progress?.elapsed_seconds !== undefined);
   $('elapsed').hidden = !long;
   if (long) {
     const seconds = progress?.elapsed_seconds ?? (Date.now() - view.phaseStarted) / 1000;
-    const work = progress?.bytes_done ? ` · ${bytes(progress.bytes_done)} written` : '';
-    $('elapsed').textContent = `Elapsed ${clock(seconds)}${work} · this step can take a few minutes`;
+    const work = uv && progress?.bytes_done ? ` · ${bytes(progress.bytes_done)} written` : '';
+    $('elapsed').textContent = `Elapsed ${clock(seconds)}${work}${uv ? ' · this step can take a few minutes' : ''}`;
   }
   $('activity').textContent = mode === 'running' ? view.activity : '';
 
@@ -170,7 +172,7 @@ client.subscribeInstallProgress({
   onProgress,
 });
 // The elapsed time moves on between events (uv can be silent for minutes).
-setInterval(() => view.mode === 'running' && view.phase === 'installing_skypilot' && render(), 1000);
+setInterval(() => view.mode === 'running' && !$('elapsed').hidden && render(), 1000);
 client.getInstallStatus().then(fromStatus, (error: unknown) => {
   Object.assign(view, { mode: 'error', error: { code: 'network', phase: 'checking', message: `Cannot read the install status: ${String(error)}`, hint: 'Reload the page.', detail: null, log_path: null } });
   render();

@@ -21,6 +21,9 @@ export type LaunchAnswer =
   /** 503 install failed, 412 no AWS credentials, 502 sky launch failed, 409 already launching. */
   | { ok: false; status: number; error: ErrorBody };
 
+/** `POST /cluster/ensure-skypilot {"wait": false}`: accepted with the attempt's phase (202), or its end when it ended at once. */
+export type StartAnswer = { ok: true; accepted: true; phase: InstallPhase } | InstallOutput;
+
 export interface InstallStateData {
   attempt: number;
   from: InstallPhase | null;
@@ -85,6 +88,8 @@ export interface ClientOptions {
 export interface GatekeeperClient {
   getInstallStatus(opts?: { signal?: AbortSignal }): Promise<InstallStatusAnswer>;
   ensureSkypilot(opts?: { signal?: AbortSignal }): Promise<InstallOutput>;
+  /** Starts or joins the attempt without waiting for it; its end comes on the event stream. */
+  startInstall(opts?: { signal?: AbortSignal }): Promise<StartAnswer>;
   launchCluster(request: { cluster: string; task: string }, opts?: { signal?: AbortSignal }): Promise<LaunchAnswer>;
   subscribeInstallProgress(handlers: SubscribeHandlers, opts?: { lastEventId?: string | null }): Subscription;
 }
@@ -136,6 +141,9 @@ export function createClient(opts: ClientOptions): GatekeeperClient {
     },
     async ensureSkypilot(o = {}) {
       return (await call('POST', '/cluster/ensure-skypilot', undefined, o.signal, [200, 503])).body as InstallOutput;
+    },
+    async startInstall(o = {}) {
+      return (await call('POST', '/cluster/ensure-skypilot', { wait: false }, o.signal, [200, 202, 503])).body as StartAnswer;
     },
     async launchCluster(request, o = {}) {
       const { status, body } = await call('POST', '/cluster/launch', request, o.signal, [200, 409, 412, 502, 503]);

@@ -32,6 +32,7 @@ import type {
   InstallStatus,
 } from '../machines/types.ts';
 import { AttemptCoordinator, redactError } from './attempt.ts';
+import { finalProgress } from './final-progress.ts';
 import type { LockOptions } from './lock.ts';
 import { redactorFor } from './redact.ts';
 import { settingsFromEnv } from './settings.ts';
@@ -157,8 +158,9 @@ export function createInstaller(deps: InstallerDeps = {}): Installer {
     try {
       settings = readSettings();
     } catch (error) {
-      const result = Promise.resolve<InstallOutput>({ ok: false, error: toInstallErrorData(error, 'checking') });
-      return { id, actor: null as never, result, waiters: 0 };
+      const output: InstallOutput = { ok: false, error: toInstallErrorData(error, 'checking') };
+      publish({ type: 'install-progress', attempt: id, progress: finalProgress(output) });
+      return { id, actor: null as never, result: Promise.resolve(output), waiters: 0 };
     }
     const coordinator = coordinate
       ? new AttemptCoordinator(settings, { purpose: 'install', lock: deps.lock, started: installDeps.now() })
@@ -205,7 +207,10 @@ export function createInstaller(deps: InstallerDeps = {}): Installer {
       }
       await Promise.allSettled([...pending]);
       if (!output.ok) output = { ok: false, error: redactError(output.error, redact) };
-      return coordinator ? coordinator.finish(output) : output;
+      if (coordinator) output = await coordinator.finish(output);
+      // After finish, so the error names the log it kept; the log itself is closed by now.
+      publish({ type: 'install-progress', attempt: id, progress: finalProgress(output) });
+      return output;
     })();
     actor.start();
     return { id, actor, result, waiters: 0 };

@@ -73,10 +73,10 @@ function reporterFor(self: { send: (event: InstallEvent) => void }, phase: WorkP
 }
 
 const MESSAGES: Record<WorkPhase, string> = {
-  checking: 'Checking for SkyPilot',
-  downloading_uv: 'Downloading uv',
-  installing_skypilot: 'Installing SkyPilot with uv',
-  verifying: 'Verifying sky --version',
+  checking: 'Checking for SkyPilot...',
+  downloading_uv: 'Downloading uv...',
+  installing_skypilot: 'Installing SkyPilot...',
+  verifying: 'Verifying SkyPilot...',
 };
 
 export const installMachine = setup({

@@ -25,6 +25,13 @@ export interface InstallProgress {
   bytes_total?: number | null;
   bytes_per_second?: number;
   eta_seconds?: number | null;
+  /** Seconds since the phase began, in phases that can run long without other news. */
+  elapsed_seconds?: number;
+  /** Only on the `complete` event that ends an attempt. */
+  sky_version?: string | null;
+  sky_path?: string;
+  /** Only on the `error` event that ends an attempt. */
+  error?: InstallErrorData & { log_path: string | null };
 }
 
 export interface InstallStatus {

@@ -9,8 +9,12 @@ export class ExitError extends Error {
   }
 }
 
+/** A bad command line (exit 2); `command` picks the usage line shown with it. */
 export class UsageError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly command: string | null = null,
+  ) {
     super(message);
     this.name = 'UsageError';
   }

@@ -39,7 +39,7 @@ const COMMANDS: Record<string, Command> = {
       ...(c.signal ? { signal: c.signal } : {}),
     }),
   which: async (c) => (await import('./commands/which.ts')).which((await settings(c)).home, c.io),
-  demo: async (c) => (await import('./commands/demo.ts')).demo(c.io, { json: c.json }),
+  demo: async (c) => (await import('./commands/demo.ts')).demo(c.io, { json: c.json, keep: c.flags.keep === true }),
   serve: async (c) => (await import('./commands/serve.ts')).serve(await c.installer(), c.io, c.flags, c.signal),
   graph: async (c) => (await import('./commands/graph.ts')).graph(c.io, { format: c.flags.format }),
   upgrade: async (c) => (await import('./commands/upgrade.ts')).upgrade(await settings(c), c.io, { json: c.json, signal: c.signal }),
@@ -47,14 +47,17 @@ const COMMANDS: Record<string, Command> = {
   doctor: async (c) => (await import('./commands/doctor.ts')).doctor(c.io, { json: c.json }),
 };
 
-const VALUE_FLAGS = new Set(['home', 'host', 'port', 'format']);
-const BOOL_FLAGS = new Set(['json', 'help', 'all']);
-
 export async function main(argv: string[], io: CommandIO = processIO(), signal?: AbortSignal): Promise<number> {
   try {
-    const { command, flags, rest } = parseArgs(argv, VALUE_FLAGS, BOOL_FLAGS);
+    const { command, flags, rest, version } = parseArgs(argv);
+    if (version && !flags.help) {
+      io.stdout.write(`carapace-sky ${(await import('../../package.json')).version}\n`);
+      return 0;
+    }
     if (flags.help || command === null || command === 'help') {
-      io.stdout.write((await import('./usage.ts')).USAGE);
+      // `help install` is `install --help`.
+      const topic = command === 'help' ? (rest[0] ?? null) : command;
+      io.stdout.write((await import('./usage.ts')).helpFor(topic));
       return command === null && !flags.help ? 2 : 0;
     }
     const env = typeof flags.home === 'string' ? { ...io.env, CARAPACE_HOME: flags.home } : io.env;
@@ -87,13 +90,16 @@ async function report(error: unknown, io: CommandIO): Promise<number> {
     return error.exitCode;
   }
   if (error instanceof UsageError) {
-    io.stderr.write(`carapace-sky: ${error.message}\n\n${(await import('./usage.ts')).USAGE}`);
+    const { usageLine } = await import('./usage.ts');
+    const helpCommand = error.command ? `carapace-sky ${error.command} --help` : 'carapace-sky --help';
+    io.stderr.write(`carapace-sky: ${error.message}\n${usageLine(error.command)}\nRun '${helpCommand}' for more.\n`);
     return 2;
   }
-  const [{ toInstallErrorData }, { formatError }, { redactorFor }] = await Promise.all([
+  const [{ toInstallErrorData }, { formatError }, { redactorFor }, { colourOn, palette }] = await Promise.all([
     import('../../machines/errors.ts'),
     import('./progress.ts'),
     import('../../installer/redact.ts'),
+    import('./colour.ts'),
   ]);
   // A bad setting's message quotes its value, which may hold a proxy password.
   const redact = redactorFor(io.env);
@@ -103,7 +109,7 @@ async function report(error: unknown, io: CommandIO): Promise<number> {
     io.stderr.write(`carapace-sky: internal error: ${redact(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`);
     return 70;
   }
-  io.stderr.write(formatError(data));
+  io.stderr.write(formatError(data, palette(colourOn(io.env, io.stderr.isTTY))));
   return 1;
 }
 

@@ -3,6 +3,7 @@
  * custom headers (a page, EventSource), which may carry the token as a cookie or `?token=`.
  */
 import type { Handler } from './context.ts';
+import { panelScript } from './handlers/assets.ts';
 import { ensureSkypilot } from './handlers/ensure.ts';
 import { events } from './handlers/events.ts';
 import { launchCluster } from './handlers/launch.ts';
@@ -19,6 +20,7 @@ export interface Route {
 
 export const ROUTES: Route[] = [
   { method: 'GET', path: '/', handler: progressPage, browserToken: true },
+  { method: 'GET', path: '/assets/panel.js', handler: () => panelScript(), browserToken: true },
   { method: 'GET', path: '/cluster/install-status', handler: installStatus },
   { method: 'POST', path: '/cluster/ensure-skypilot', handler: ensureSkypilot },
   { method: 'GET', path: '/cluster/events', handler: events, browserToken: true },

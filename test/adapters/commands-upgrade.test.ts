@@ -26,7 +26,8 @@ describe('carapace-sky upgrade', () => {
     expect(run.exitCode).toBe(0);
     const { progress, result } = jsonLines(run.stdout);
     expect(result).toMatchObject({ ok: true, sky_path: join(home, 'tools/bin/sky'), status: { sky_version: '1.0.0.dev20260301' } });
-    expect([...new Set(progress.map((p) => p.phase))]).toEqual(['checking', 'installing_skypilot', 'verifying']);
+    expect([...new Set(progress.map((p) => p.phase))]).toEqual(['checking', 'installing_skypilot', 'verifying', 'complete']);
+    expect(progress.at(-1)).toMatchObject({ phase: 'complete', message: 'SkyPilot ready', sky_version: '1.0.0.dev20260301' });
     expect(progress.map((p) => p.message)).toContain(`Updated skypilot-nightly v${STANDIN_SKY_VERSION} -> v1.0.0.dev20260301`);
     expect(mirror.downloads()).toBe(downloads);
     expect(await uvRuns(home)).toContain('tool upgrade');

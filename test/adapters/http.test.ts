@@ -253,12 +253,32 @@ describe('token', () => {
 });
 
 describe('page', () => {
-  test('GET / is the progress page, locked down by its CSP', async () => {
-    const res = await gatekeeper().gk.fetch(local('/'));
+  test('GET / is the install panel, locked down by its CSP to its own bundled script', async () => {
+    const { gk } = gatekeeper();
+    const res = await gk.fetch(local('/'));
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/html');
-    expect(res.headers.get('content-security-policy')).toMatch(/default-src 'none'; script-src 'sha256-[A-Za-z0-9+/=]+'/);
-    expect(await res.text()).toContain("new EventSource('/cluster/events'");
+    expect(res.headers.get('content-security-policy')).toStartWith("default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self';");
+    const html = await res.text();
+    expect(html).toContain('<script type="module" src="/assets/panel.js"></script>');
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+    const script = await gk.fetch(local('/assets/panel.js'));
+    expect(script.status).toBe(200);
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    // The typed client is bundled in: it opens the event stream and asks without waiting.
+    const js = await script.text();
+    expect(js).toContain('/cluster/events');
+    expect(js).toContain('wait:!1');
+    expect(js).not.toMatch(/^import /m);
+  });
+
+  test('with a token, the panel opened with ?token= hands it to its script, which needs it too', async () => {
+    const TOKEN = 'panel-token-for-tests';
+    const { gk } = gatekeeper({ token: TOKEN });
+    const html = await (await gk.fetch(local(`/?token=${TOKEN}`))).text();
+    expect(html).toContain(`<script type="module" src="/assets/panel.js?token=${TOKEN}"></script>`);
+    expect((await gk.fetch(local(`/assets/panel.js?token=${TOKEN}`))).status).toBe(200);
+    expect((await gk.fetch(local('/assets/panel.js'))).status).toBe(401);
   });
 });
 

@@ -84,13 +84,20 @@ describe('the gatekeeper in a browser', () => {
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(`${gk.running.url}/`);
       await page.waitForSelector('body[data-stream=open]', { state: 'attached', timeout: 30_000 });
+      // The steps the page marks current, in order, recorded as they change.
+      await page.evaluate(() => {
+        const seen: string[] = ((window as any).currentSteps = []);
+        new MutationObserver(() => {
+          const label = document.querySelector('[aria-current=step] .row')?.textContent ?? null;
+          if (label && seen.at(-1) !== label) seen.push(label);
+        }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['aria-current'] });
+      });
       const ensured = fetch(`${gk.running.url}/cluster/ensure-skypilot`, { method: 'POST' });
-      // Seen live, not only at the end: the page shows installing_skypilot while uv still runs.
-      await page.waitForSelector('li[data-phase=installing_skypilot]', { timeout: 30_000 });
-      expect(await page.locator('li[data-phase=complete]').count()).toBe(0);
-      await page.waitForSelector('li[data-phase=complete]', { timeout: 30_000 });
-      const shown = await page.$$eval('#phases li', (items) => items.map((li) => (li as HTMLElement).dataset.phase));
-      expect(shown).toEqual(PHASES);
+      // Seen live, not only at the end: the page shows the install step while uv still runs.
+      await page.locator('[aria-current=step]', { hasText: 'Install SkyPilot' }).waitFor({ timeout: 30_000 });
+      expect(await page.getByRole('heading', { name: 'SkyPilot is ready' }).count()).toBe(0);
+      await page.getByRole('heading', { name: 'SkyPilot is ready' }).waitFor({ timeout: 30_000 });
+      expect(await page.evaluate(() => (window as any).currentSteps)).toEqual(['Check', 'Download uv', 'Install SkyPilot', 'Verify']);
       expect((await ensured).status).toBe(200);
       expect(errors).toEqual([]);
     } finally {

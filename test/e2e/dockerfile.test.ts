@@ -176,7 +176,7 @@ describe('Dockerfile', () => {
     });
     expect(run.stderr).toBe('');
     expect(run.exitCode).toBe(0);
-    expect(String(run.stdout)).toContain('==> Complete: SkyPilot');
+    expect(String(run.stdout)).toContain('==> SkyPilot ready: ');
     expect(mirror.downloads()).toBe(before + 1);
     await access(join(build.home, 'tools/environments/skypilot-nightly/uv-receipt.toml'));
     await access(join(build.home, 'uv/bin/uv'));

@@ -33,7 +33,10 @@ describe('carapace-sky install (end to end)', () => {
     expect(result).toMatchObject({ ok: true, sky_path: join(home, 'tools/bin/sky') });
     expect(mirror.downloads()).toBe(before + 1);
     const phases = [...new Set(progress.map((p) => p.phase))];
-    expect(phases).toEqual(['checking', 'downloading_uv', 'installing_skypilot', 'verifying']);
+    expect(phases).toEqual(['checking', 'downloading_uv', 'installing_skypilot', 'verifying', 'complete']);
+    expect(progress.filter((p) => p.phase === 'complete')).toEqual([
+      { phase: 'complete', message: 'SkyPilot ready', percent: null, sky_version: expect.any(String), sky_path: join(home, 'tools/bin/sky') },
+    ]);
     for (const p of progress) expect(Object.keys(p)).toEqual(expect.arrayContaining(['phase', 'message', 'percent']));
     const download = progress.filter((p) => p.phase === 'downloading_uv' && p.percent !== null);
     expect(download.at(-1)?.percent).toBe(100);
@@ -59,7 +62,7 @@ describe('carapace-sky install (end to end)', () => {
     expect(again.exitCode).toBe(0);
     const second = jsonLines(again.stdout);
     expect(second.result.ok).toBe(true);
-    expect([...new Set(second.progress.map((p) => p.phase))]).toEqual(['checking']);
+    expect([...new Set(second.progress.map((p) => p.phase))]).toEqual(['checking', 'complete']);
     expect(mirror.downloads()).toBe(before + 1);
     expect((await uvRuns(home)).filter((run) => run === 'tool install')).toHaveLength(1);
   });
@@ -73,7 +76,7 @@ describe('carapace-sky install (end to end)', () => {
     expect(run.exitCode).toBe(0);
     const { progress, result } = jsonLines(run.stdout);
     expect(result.ok).toBe(true);
-    expect([...new Set(progress.map((p) => p.phase))]).toEqual(['checking', 'installing_skypilot', 'verifying']);
+    expect([...new Set(progress.map((p) => p.phase))]).toEqual(['checking', 'installing_skypilot', 'verifying', 'complete']);
     expect(mirror.downloads()).toBe(before);
   });
 
@@ -104,7 +107,7 @@ describe('carapace-sky install (end to end)', () => {
 
     // Asking again for what is there is checking → complete.
     const same = await runCli(['install', '--json'], envFor(home, { CARAPACE_SKYPILOT_SPEC: 'skypilot-nightly[gcp,aws]', CARAPACE_PYTHON: '3.11' }));
-    expect([...new Set(jsonLines(same.stdout).progress.map((p) => p.phase))]).toEqual(['checking']);
+    expect([...new Set(jsonLines(same.stdout).progress.map((p) => p.phase))]).toEqual(['checking', 'complete']);
   });
 
   test('a digest mismatch fails with checksum_mismatch and leaves no uv behind', async () => {
@@ -112,9 +115,12 @@ describe('carapace-sky install (end to end)', () => {
     const wrong = createHash('sha256').update('not the archive').digest('hex');
     const run = await runCli(['install', '--json'], envFor(home, { CARAPACE_UV_SHA256: wrong }));
     expect(run.exitCode).toBe(1);
-    const { result } = jsonLines(run.stdout);
+    const { result, progress } = jsonLines(run.stdout);
     expect(result).toMatchObject({ ok: false, error: { code: 'checksum_mismatch', phase: 'downloading_uv' } });
     expect(result.error.hint).toBeTruthy();
+    // The progress ends with the same error, and the log the user is told to read.
+    expect(progress.filter((p) => p.phase === 'error' || p.phase === 'complete')).toEqual([progress.at(-1)!]);
+    expect(progress.at(-1)).toMatchObject({ phase: 'error', message: result.error.message, error: { ...result.error, log_path: expect.stringContaining(join(home, 'logs')) } });
     expect(result.error.detail).toContain(wrong);
     expect(await exists(join(home, 'uv/bin/uv'))).toBe(false);
     expect(await readdir(join(home, 'staging'))).toEqual([]);

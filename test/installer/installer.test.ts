@@ -70,7 +70,7 @@ describe('installer (the singleton factory)', () => {
     stop();
     await installer.ensureSkypilot();
     const summary = events.map((e) => (e.type === 'install-state' ? `${e.attempt}:${e.from}->${e.to}` : `${e.attempt}:${e.progress.phase}`));
-    expect(summary).toEqual(['1:null->checking', '1:checking', '1:checking->complete', '2:null->checking', '2:checking', '2:checking->complete']);
+    expect(summary).toEqual(['1:null->checking', '1:checking', '1:checking->complete', '1:complete', '2:null->checking', '2:checking', '2:checking->complete', '2:complete']);
   });
 
   test('a listener that throws does not break the install or other listeners', async () => {

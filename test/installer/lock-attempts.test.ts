@@ -75,7 +75,8 @@ describe('attempts under CARAPACE_HOME', () => {
     expect(logs).toHaveLength(1);
     expect(logs[0]).toMatch(/^install-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z-\d+\.log$/);
     const text = await readFile(join(home, 'logs', logs[0]!), 'utf8');
-    for (const e of events) if (e.type === 'install-progress') expect(text).toContain(`[${e.progress.phase}] ${e.progress.message}`);
+    // The final event is the log's own closing line ("complete: ..."), written as the attempt ends.
+    for (const e of events) if (e.type === 'install-progress' && e.progress.phase !== 'complete') expect(text).toContain(`[${e.progress.phase}] ${e.progress.message}`);
     expect(text).toContain('complete: SkyPilot 1.0');
     expect((await stat(join(home, 'logs', logs[0]!))).mode & 0o777).toBe(0o600);
 

@@ -98,8 +98,8 @@ describe('install machine', () => {
     await settle();
     expect(actor.getSnapshot().context.progress).toEqual({ phase: 'downloading_uv', message: 'Downloading uv 0.10.2', percent: 50 });
     expect(emitted).toEqual([
-      { phase: 'checking', message: 'Checking for SkyPilot', percent: null },
-      { phase: 'downloading_uv', message: 'Downloading uv', percent: null },
+      { phase: 'checking', message: 'Checking for SkyPilot...', percent: null },
+      { phase: 'downloading_uv', message: 'Downloading uv...', percent: null },
       { phase: 'downloading_uv', message: 'Downloading uv 0.10.2', percent: 50 },
     ]);
   });

@@ -1,9 +1,10 @@
 /**
- * `demo`: a full install from a local stand-in uv release into a temporary home. The real
- * sources (GitHub, PyPI) need the internet; this shows the same code path end to end with
- * a loopback mirror that serves a uv stand-in built on the spot.
+ * `demo [--keep]`: a full install from a local stand-in uv release into a temporary home. The
+ * real sources (GitHub, PyPI) need the internet; this shows the same code path end to end with
+ * a loopback mirror that serves a uv stand-in built on the spot. The home it made is removed
+ * at the end, unless --keep asks otherwise or the install failed (its log is in there).
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInstaller } from '../../../installer/installer.ts';
@@ -12,11 +13,13 @@ import type { CommandIO } from '../io.ts';
 import { formatStatus } from './status.ts';
 import { install } from './install.ts';
 
-export async function demo(io: CommandIO, opts: { json: boolean }): Promise<void> {
+export async function demo(io: CommandIO, opts: { json: boolean; keep?: boolean }): Promise<void> {
   // Loaded only here: the install path never knows the stand-in exists.
   const { startMirror } = await import('../../../demo/mirror.ts');
   const mirror = await startMirror();
+  // The folder mkdtemp made is the demo's own, so removing it removes nothing of the user's.
   const home = await mkdtemp(join(tmpdir(), 'carapace-demo-'));
+  let ok = false;
   const say = (text: string) => (opts.json ? io.stderr : io.stdout).write(text);
   try {
     say(
@@ -39,7 +42,14 @@ export async function demo(io: CommandIO, opts: { json: boolean }): Promise<void
     await install(installer, io, opts);
     say('\nFinal status:\n' + formatStatus(await installer.getStatus()));
     say('\nThe sky above is the stand-in; run `carapace-sky install` for the real thing.\n');
+    ok = true;
   } finally {
     await mirror.close();
+    if (ok && !opts.keep) {
+      await rm(home, { recursive: true, force: true });
+      say(`Removed the temporary CARAPACE_HOME ${home}.\n`);
+    } else {
+      say(`The temporary CARAPACE_HOME is kept at ${home}${ok ? '' : ' (its logs/ say what failed)'}; remove it when done.\n`);
+    }
   }
 }

@@ -6,7 +6,7 @@ import type { CommandIO } from '../io.ts';
 export async function graph(io: CommandIO, opts: { format?: string | true }): Promise<void> {
   const format = typeof opts.format === 'string' ? opts.format : 'mermaid';
   if (!(GRAPH_FORMATS as readonly string[]).includes(format)) {
-    throw new UsageError(`--format must be one of ${GRAPH_FORMATS.join(', ')}, not "${format}"`);
+    throw new UsageError(`--format must be one of ${GRAPH_FORMATS.join(', ')}, not "${format}"`, 'graph');
   }
   io.stdout.write(renderGraph(format as GraphFormat));
 }

@@ -5,7 +5,7 @@ import { ProgressView } from '../progress.ts';
 
 /** `install [--json]`: ensures SkyPilot with live progress; exit 1 on error. */
 export async function install(installer: Installer, io: CommandIO, opts: { json: boolean; signal?: AbortSignal }): Promise<void> {
-  const view = new ProgressView(io, ProgressView.modeFor(io, opts.json));
+  const view = new ProgressView(io, ProgressView.modeFor(io, opts.json), { interrupted: () => opts.signal?.aborted === true });
   const unsubscribe = installer.subscribe(view.handle);
   try {
     const output = await installer.ensureSkypilot(opts.signal ? { signal: opts.signal } : {});

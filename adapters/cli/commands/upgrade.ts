@@ -17,6 +17,7 @@ import { createInstaller, type InstallerEvent } from '../../../installer/install
 import { ExitError } from '../errors.ts';
 import type { CommandIO } from '../io.ts';
 import { ProgressView } from '../progress.ts';
+import { finalProgress } from '../../../installer/final-progress.ts';
 import { install } from './install.ts';
 
 export function uvUpgradeArgs(settings: InstallSettings): string[] {
@@ -53,7 +54,7 @@ export async function upgrade(
 
   let output: InstallOutput;
   try {
-    enter('checking', 'Checking for SkyPilot');
+    enter('checking', 'Checking for SkyPilot...');
     await coordinator.enter({ onWait: (message) => say(message) }, signal);
     const layout = coordinator.layout;
     const installed = await uvVersionAt(layout.uv, settings.env, signal, settings.home);
@@ -78,7 +79,7 @@ export async function upgrade(
         detail: tail(result.stderr) || null,
       });
     }
-    enter('verifying', 'Verifying sky --version');
+    enter('verifying', 'Verifying SkyPilot...');
     const verified = await verifySky({ settings, deps: { fetch, now: Date.now }, report: () => {} }, signal);
     const after = await checkInstall(settings, signal);
     output = { ok: true, sky_path: verified.sky_path, status: { ...after.status, sky_version: verified.sky_version } };
@@ -87,7 +88,9 @@ export async function upgrade(
     output = { ok: false, error: toInstallErrorData(error, phase ?? 'checking') };
     show({ type: 'install-state', attempt: 1, from: phase, to: 'error', time: new Date().toISOString() });
   }
-  const final = await coordinator.finish(output);
-  view.finish(final as InstallOutput);
+  const final = (await coordinator.finish(output)) as InstallOutput;
+  // After finish, so an error names the kept log; like every attempt, the progress ends with it.
+  view.handle({ type: 'install-progress', attempt: 1, progress: finalProgress(final) });
+  view.finish(final);
   if (!final.ok) throw new ExitError(1);
 }

@@ -4,7 +4,7 @@
  * stream is read with fetch and the WHATWG parsing rules, resuming with Last-Event-ID the
  * same way a browser does. The wire types are the product contract's, in snake_case.
  */
-import type { InstallOutput, InstallPhase, InstallProgress, InstallStatus } from '../machines/types.ts';
+import type { InstallOutput, InstallPhase, InstallProgress, InstallStatus } from '../installer/status.ts';
 
 export type InstallStatusAnswer = InstallStatus & { phase: InstallPhase | null };
 

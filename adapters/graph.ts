@@ -4,7 +4,7 @@
  * here, so none of them can drift from the machine without a test noticing.
  */
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
-import { installMachine } from '../machines/install.ts';
+import { installMachine } from '../installer/index.ts';
 
 export interface GraphState {
   /** The state's key, which is also the data model's phase name. */

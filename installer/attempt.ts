@@ -14,7 +14,7 @@ import { InstallError, toInstallErrorData } from '../machines/errors.ts';
 import type { InstallEvent } from '../machines/install.ts';
 import type { InstallErrorData, InstallSettings, InstallStatus } from '../machines/types.ts';
 import { AttemptLog, KEEP_LOGS, pruneLogs, readLastAttempt, withLog, writeLastAttempt } from './install-log.ts';
-import type { InstallerActors, InstallerDeps, InstallerEvent } from './installer.ts';
+import type { InstallerActors, InstallerDeps, InstallerEvent } from './types.ts';
 import { layoutOf, type Layout } from '../actors/layout.ts';
 import { acquireLock, pidAlive, type LockLease, type LockOwner } from './lock.ts';
 import { redactorFor } from './redact.ts';

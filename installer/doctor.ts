@@ -1,23 +1,21 @@
 /**
- * `doctor [--json]`: everything worth knowing when an install misbehaves, in one place:
- * platform, paths, versions, the `sky` on PATH and whether it shadows the managed one, proxy
- * and CA settings, free disk, the lock, and the last attempt's error with its log. Reads only;
- * never starts Python. Exit 1 with a hint per problem when something is wrong.
+ * The doctor: everything worth knowing when an install misbehaves, in one place: platform,
+ * paths, versions, the `sky` on PATH and whether it shadows the managed one, proxy and CA
+ * settings, free disk, the lock, and the last attempt's error with its log. Reads only;
+ * never starts Python. A `problem` finding carries a hint; adapters render the list.
  */
 import { access, realpath, stat, statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { getInstallStatus } from '../../../actors/check.ts';
-import { toInstallErrorData } from '../../../machines/errors.ts';
-import type { InstallSettings } from '../../../machines/types.ts';
-import { readLastAttempt } from '../../../installer/install-log.ts';
-import { layoutOf } from '../../../actors/layout.ts';
-import { pidAlive, readLock, sameMachine } from '../../../installer/lock.ts';
-import { hostPlatform, uvTriple } from '../../../actors/platform.ts';
-import { redactorFor } from '../../../installer/redact.ts';
-import { settingsFromEnv } from '../../../installer/settings.ts';
-import { skyOnPath } from '../../../installer/sky-binary.ts';
-import { ExitError } from '../errors.ts';
-import type { CommandIO } from '../io.ts';
+import { getInstallStatus } from '../actors/check.ts';
+import { toInstallErrorData } from '../machines/errors.ts';
+import type { InstallSettings } from '../machines/types.ts';
+import { readLastAttempt } from './install-log.ts';
+import { layoutOf } from '../actors/layout.ts';
+import { pidAlive, readLock, sameMachine } from './lock.ts';
+import { hostPlatform, uvTriple } from '../actors/platform.ts';
+import { redactorFor } from './redact.ts';
+import { settingsFromEnv } from './settings.ts';
+import { skyOnPath } from './sky-binary.ts';
 
 export type Level = 'ok' | 'info' | 'warn' | 'problem';
 
@@ -151,18 +149,4 @@ export async function diagnose(env: Record<string, string | undefined>): Promise
     add('last attempt', 'ok', `${last.purpose} succeeded at ${last.finished}`);
   }
   return findings;
-}
-
-const MARK: Record<Level, string> = { ok: 'ok  ', info: '    ', warn: 'warn', problem: 'FAIL' };
-
-export async function doctor(io: CommandIO, opts: { json: boolean }): Promise<void> {
-  const findings = await diagnose(io.env);
-  const ok = !findings.some((f) => f.level === 'problem');
-  if (opts.json) {
-    io.stdout.write(JSON.stringify({ ok, findings }) + '\n');
-  } else {
-    const lines = findings.map((f) => `${MARK[f.level]} ${f.topic.padEnd(13)}${f.message}${f.hint ? `\n     ${''.padEnd(13)}hint: ${f.hint}` : ''}`);
-    io.stdout.write(lines.join('\n') + `\n\n${ok ? 'No problems found.' : 'Problems found: see FAIL lines and their hints.'}\n`);
-  }
-  if (!ok) throw new ExitError(1);
 }

@@ -7,7 +7,7 @@
  * Across processes, each attempt is wrapped in an AttemptCoordinator (installer/attempt.ts):
  * the install lock, the attempt's log and the clean-up of crashed attempts.
  */
-import { createActor, fromPromise, toPromise, type InspectionEvent, type Observer } from 'xstate';
+import { createActor, fromPromise, toPromise } from 'xstate';
 import { checkInstall, statusOf } from '../actors/check.ts';
 import { downloadUv } from '../actors/download-uv.ts';
 import { installSkypilot } from '../actors/install-skypilot.ts';
@@ -16,75 +16,22 @@ import { InstallError, toInstallErrorData } from '../machines/errors.ts';
 import {
   installMachine,
   phaseOf,
-  type ActorInput,
-  type DownloadUvOutput,
   type InstallDeps,
   type InstallEvent,
   type InstallInput,
-  type InstallSkypilotInput,
-  type VerifyOutput,
 } from '../machines/install.ts';
 import type {
   InstallOutput,
   InstallPhase,
   InstallProgress,
   InstallSettings,
-  InstallStatus,
 } from '../machines/types.ts';
 import { AttemptCoordinator, redactError } from './attempt.ts';
-import type { LockOptions } from './lock.ts';
+import type { EnsureOptions, Installer, InstallerActors, InstallerDeps, InstallerEvent, InstallerListener, Work } from './types.ts';
+export type { EnsureOptions, Installer, InstallerActors, InstallerDeps, InstallerEvent, InstallerListener } from './types.ts';
 import { redactorFor } from './redact.ts';
 import { settingsFromEnv } from './settings.ts';
 import { inspectedInstaller } from './inspector.ts';
-
-export type InstallerEvent =
-  | { type: 'install-progress'; attempt: number; progress: InstallProgress }
-  | { type: 'install-state'; attempt: number; from: InstallPhase | null; to: InstallPhase; time: string };
-
-export type InstallerListener = (event: InstallerEvent) => void;
-
-type Work<I, O> = (input: I, signal: AbortSignal) => Promise<O>;
-
-/** The side effects, replaceable one by one in tests. */
-export interface InstallerActors {
-  check: Work<InstallInput, Awaited<ReturnType<typeof checkInstall>>>;
-  downloadUv: Work<ActorInput, DownloadUvOutput>;
-  installSkypilot: Work<InstallSkypilotInput, void>;
-  verify: Work<ActorInput, VerifyOutput>;
-}
-
-export interface InstallerDeps {
-  /** Read at the start of every attempt, so a changed environment applies to the next one. */
-  settings?: InstallSettings | (() => InstallSettings);
-  fetch?: typeof fetch;
-  now?: () => number;
-  actors?: Partial<InstallerActors>;
-  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
-  /**
-   * The cross-process lock, staging clean-up, attempt log and last-attempt record under
-   * CARAPACE_HOME. On by default; off by default when `actors` are replaced, since fake
-   * actors have no real home to coordinate (a test can still turn it on).
-   */
-  coordinate?: boolean;
-  /** Lock timings, for tests. */
-  lock?: Pick<LockOptions, 'heartbeatMs' | 'staleMs' | 'pollMs' | 'confirmMs'>;
-}
-
-export interface EnsureOptions {
-  /** Stops waiting; the attempt itself is cancelled when no other caller still waits. */
-  signal?: AbortSignal;
-}
-
-export interface Installer {
-  ensureSkypilot(opts?: EnsureOptions): Promise<InstallOutput>;
-  subscribe(listener: InstallerListener): () => void;
-  getStatus(): Promise<InstallStatus>;
-  /** The phase of the running attempt, or null when none runs. */
-  phase(): InstallPhase | null;
-  /** Cancels the running attempt; resolves once it has ended and cleaned up. */
-  cancel(reason?: string): Promise<void>;
-  settings(): InstallSettings;
-}
 
 const DEFAULT_ACTORS: InstallerActors = {
   check: (input, signal) => checkInstall(input.settings, signal),

@@ -1,5 +1,5 @@
 /**
- * `uninstall [--all] [--json]`: removes SkyPilot's tool environment and its `sky` link (with
+ * Uninstall: removes SkyPilot's tool environment and its `sky` link (with
  * `uv tool uninstall` when the managed uv runs, by hand otherwise); `--all` also removes the
  * managed uv, the uv-managed Pythons, staging and caches. Logs stay: they are the record of
  * what happened. Refuses (code `locked`, exit 1) while another process installs, rather than
@@ -7,29 +7,26 @@
  */
 import { access, lstat, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { uvVersionAt } from '../../../actors/check.ts';
-import { runProcess } from '../../../actors/process.ts';
-import { packageNameOf } from '../../../actors/requirement.ts';
-import { uvEnvironment } from '../../../actors/uv-env.ts';
-import { toInstallErrorData } from '../../../machines/errors.ts';
-import type { InstallErrorData, InstallSettings } from '../../../machines/types.ts';
-import { AttemptCoordinator } from '../../../installer/attempt.ts';
-import { layoutOf } from '../../../actors/layout.ts';
-import { ExitError } from '../errors.ts';
-import type { CommandIO } from '../io.ts';
-import { formatError } from '../progress.ts';
+import { uvVersionAt } from '../actors/check.ts';
+import { runProcess } from '../actors/process.ts';
+import { packageNameOf } from '../actors/requirement.ts';
+import { uvEnvironment } from '../actors/uv-env.ts';
+import { toInstallErrorData } from '../machines/errors.ts';
+import type { InstallErrorData, InstallSettings } from '../machines/types.ts';
+import { AttemptCoordinator } from './attempt.ts';
+import { layoutOf } from '../actors/layout.ts';
 
 const exists = (path: string) => access(path).then(() => true, () => false);
 /** A dangling `sky` link is still something to remove. */
 const existsOrLink = (path: string) => lstat(path).then(() => true, () => false);
 
-type UninstallOutput = { ok: true; removed: string[]; summary: string } | { ok: false; error: InstallErrorData };
+export type UninstallOutput = { ok: true; removed: string[]; summary: string } | { ok: false; error: InstallErrorData };
 
-export async function uninstall(settings: InstallSettings, io: CommandIO, opts: { all: boolean; json: boolean }): Promise<void> {
+/** Removes what the product installed, under the install lock; the answer says what went. */
+export async function uninstallSkypilot(settings: InstallSettings, opts: { all: boolean }): Promise<UninstallOutput> {
   const layout = layoutOf(settings.home);
   if (!(await exists(layout.home))) {
-    report(io, opts.json, { ok: true, removed: [], summary: `nothing to remove: ${layout.home} does not exist` });
-    return;
+    return { ok: true, removed: [], summary: `nothing to remove: ${layout.home} does not exist` };
   }
   const coordinator = new AttemptCoordinator(settings, { purpose: 'uninstall' });
   let output: UninstallOutput;
@@ -66,17 +63,5 @@ export async function uninstall(settings: InstallSettings, io: CommandIO, opts: 
   } catch (error) {
     output = { ok: false, error: toInstallErrorData(error, 'checking') };
   }
-  const final = await coordinator.finish(output);
-  report(io, opts.json, final as UninstallOutput);
-  if (!final.ok) throw new ExitError(1);
-}
-
-function report(io: CommandIO, json: boolean, output: UninstallOutput): void {
-  if (json) {
-    io.stdout.write(JSON.stringify(output) + '\n');
-  } else if (output.ok) {
-    io.stdout.write(`${output.summary}\n`);
-  } else {
-    io.stderr.write(formatError(output.error));
-  }
+  return coordinator.finish(output);
 }

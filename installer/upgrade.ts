@@ -1,23 +1,20 @@
 /**
- * `upgrade [--json]`: `uv tool upgrade <package>` under the install lock, with the same
- * progress display as `install`; first the managed uv, when the pinned version
+ * Upgrade: `uv tool upgrade <package>` under the install lock, publishing the same events as
+ * an install; first the managed uv, when the pinned version
  * (CARAPACE_UV_VERSION) is not the one installed. Then `sky --version` must answer. A
  * missing or broken SkyPilot is installed (repaired) instead, since there is nothing to upgrade.
  */
-import { checkInstall, uvVersionAt } from '../../../actors/check.ts';
-import { downloadUv } from '../../../actors/download-uv.ts';
-import { runProcess } from '../../../actors/process.ts';
-import { packageNameOf } from '../../../actors/requirement.ts';
-import { uvEnvironment } from '../../../actors/uv-env.ts';
-import { verifySky } from '../../../actors/verify.ts';
-import { InstallError, tail, toInstallErrorData } from '../../../machines/errors.ts';
-import type { InstallOutput, InstallPhase, InstallSettings, WorkPhase } from '../../../machines/types.ts';
-import { AttemptCoordinator } from '../../../installer/attempt.ts';
-import { createInstaller, type InstallerEvent } from '../../../installer/installer.ts';
-import { ExitError } from '../errors.ts';
-import type { CommandIO } from '../io.ts';
-import { ProgressView } from '../progress.ts';
-import { install } from './install.ts';
+import { checkInstall, uvVersionAt } from '../actors/check.ts';
+import { downloadUv } from '../actors/download-uv.ts';
+import { runProcess } from '../actors/process.ts';
+import { packageNameOf } from '../actors/requirement.ts';
+import { uvEnvironment } from '../actors/uv-env.ts';
+import { verifySky } from '../actors/verify.ts';
+import { InstallError, tail, toInstallErrorData } from '../machines/errors.ts';
+import type { InstallOutput, InstallPhase, InstallSettings, WorkPhase } from '../machines/types.ts';
+import { AttemptCoordinator } from './attempt.ts';
+import { createInstaller } from './installer.ts';
+import type { InstallerListener } from './types.ts';
 
 export function uvUpgradeArgs(settings: InstallSettings): string[] {
   const name = packageNameOf(settings.skypilot_spec);
@@ -25,23 +22,27 @@ export function uvUpgradeArgs(settings: InstallSettings): string[] {
   return ['tool', 'upgrade', name];
 }
 
-export async function upgrade(
+/** Upgrades SkyPilot (repairs it by installing when it is missing or broken); `onEvent` sees every step. */
+export async function upgradeSkypilot(
   settings: InstallSettings,
-  io: CommandIO,
-  opts: { json: boolean; signal?: AbortSignal | undefined },
-): Promise<void> {
+  opts: { onEvent: InstallerListener; signal?: AbortSignal | undefined },
+): Promise<InstallOutput> {
   const before = await checkInstall(settings);
   if (!before.status.sky_installed) {
-    await install(createInstaller({ settings }), io, { json: opts.json, ...(opts.signal ? { signal: opts.signal } : {}) });
-    return;
+    const installer = createInstaller({ settings });
+    const unsubscribe = installer.subscribe(opts.onEvent);
+    try {
+      return await installer.ensureSkypilot(opts.signal ? { signal: opts.signal } : {});
+    } finally {
+      unsubscribe();
+    }
   }
-  const view = new ProgressView(io, ProgressView.modeFor(io, opts.json));
   const coordinator = new AttemptCoordinator(settings, { purpose: 'upgrade' });
   const signal = opts.signal ?? new AbortController().signal;
   let phase: InstallPhase | null = null;
-  const show = (event: InstallerEvent) => {
+  const show: InstallerListener = (event) => {
     coordinator.observe(event);
-    view.handle(event);
+    opts.onEvent(event);
   };
   const enter = (to: WorkPhase, message: string) => {
     show({ type: 'install-state', attempt: 1, from: phase, to, time: new Date().toISOString() });
@@ -87,7 +88,5 @@ export async function upgrade(
     output = { ok: false, error: toInstallErrorData(error, phase ?? 'checking') };
     show({ type: 'install-state', attempt: 1, from: phase, to: 'error', time: new Date().toISOString() });
   }
-  const final = await coordinator.finish(output);
-  view.finish(final as InstallOutput);
-  if (!final.ok) throw new ExitError(1);
+  return coordinator.finish(output);
 }

@@ -5,8 +5,7 @@
  * a command does not always need (the settings validation, help text, error formatting):
  * `status` is asked often, and each module a process starts costs it time.
  */
-import type { InstallSettings } from '../../machines/types.ts';
-import type { Installer } from '../../installer/installer.ts';
+import type { Installer, InstallSettings } from '../../installer/index.ts';
 import { parseArgs } from './args.ts';
 import { ExitError, OutputError, UsageError } from './errors.ts';
 import { processIO, type CommandIO } from './io.ts';
@@ -25,7 +24,7 @@ type Command = (ctx: CommandContext) => Promise<void>;
 
 /** Every install setting, validated: for the commands that install or remove. */
 async function settings(c: CommandContext): Promise<InstallSettings> {
-  return (await import('../../installer/settings.ts')).settingsFromEnv(c.io.env);
+  return (await import('../../installer/index.ts')).settingsFromEnv(c.io.env);
 }
 
 /** The command table: one line each. */
@@ -66,9 +65,8 @@ export async function main(argv: string[], io: CommandIO = processIO(), signal?:
       json: flags.json === true,
       signal,
       installer: async () => {
-        const { createInstaller, installer } = await import('../../installer/installer.ts');
+        const { createInstaller, inspectedInstaller, installer, settingsFromEnv } = await import('../../installer/index.ts');
         if (env === process.env) return installer();
-        const [{ inspectedInstaller }, { settingsFromEnv }] = await Promise.all([import('../../installer/inspector.ts'), import('../../installer/settings.ts')]);
         return inspectedInstaller(env, (deps) => createInstaller({ ...deps, settings: () => settingsFromEnv(env) }));
       },
     });
@@ -89,7 +87,7 @@ async function report(error: unknown, io: CommandIO): Promise<number> {
     io.stderr.write(`carapace-sky: ${error.message}\n\n${(await import('./usage.ts')).USAGE}`);
     return 2;
   }
-  const [{ toInstallErrorData }, { formatError }] = await Promise.all([import('../../machines/errors.ts'), import('./progress.ts')]);
+  const [{ toInstallErrorData }, { formatError }] = await Promise.all([import('../../installer/index.ts'), import('./progress.ts')]);
   const data = toInstallErrorData(error, 'checking');
   if (data.code === 'internal') {
     io.stderr.write(`carapace-sky: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -2,8 +2,7 @@
  * Shows an install to a person: a live bar on a terminal, plain lines otherwise (logs,
  * CI, pipes), one JSON object a line with --json. Reads installer events only.
  */
-import type { InstallerEvent } from '../../installer/installer.ts';
-import type { InstallErrorData, InstallOutput, InstallProgress } from '../../machines/types.ts';
+import type { InstallErrorData, InstallerEvent, InstallOutput, InstallProgress } from '../../installer/index.ts';
 import type { CommandIO } from './io.ts';
 
 export type ProgressMode = 'tty' | 'plain' | 'json';

@@ -3,7 +3,7 @@
  * logged for replay, then handed to each open stream. Streams register here, never with the
  * installer, so the installer's listener count stays at one however many clients come and go.
  */
-import type { Installer, InstallerEvent } from '../../installer/installer.ts';
+import type { Installer, InstallerEvent } from '../../installer/index.ts';
 import { EventLog, type EventLogLimits, type LoggedEvent } from './event-log.ts';
 import { encodeSSE, type SSESink } from './sse.ts';
 

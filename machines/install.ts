@@ -4,7 +4,7 @@
  * provides, so nothing here touches the disk or the network. Nothing goes back; a new
  * attempt is a new actor.
  */
-import { assign, emit, fromPromise, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
+import { assign, enqueueActions, fromPromise, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { InstallError, toInstallErrorData } from './errors.ts';
 import type {
   CheckResult,
@@ -68,6 +68,12 @@ function notProvided(name: string): never {
   throw new InstallError('internal', `actor "${name}" was not provided to the install machine`);
 }
 
+/** A context field every path to this point has set; null means a bug in the chart, not in the world. */
+function known<T>(value: T | null, name: string): T {
+  if (value === null) throw new InstallError('internal', `the install machine went on without ${name}`);
+  return value;
+}
+
 function reporterFor(self: { send: (event: InstallEvent) => void }, phase: WorkPhase): Report {
   return (progress) => self.send({ type: 'install.progress', progress: { ...progress, phase } });
 }
@@ -78,6 +84,13 @@ const MESSAGES: Record<WorkPhase, string> = {
   installing_skypilot: 'Installing SkyPilot with uv',
   verifying: 'Verifying sky --version',
 };
+
+/** Params of an actor's done event: its output, typed by the invoke it belongs to. */
+const output = <T>({ event }: { event: { output: T } }): T => event.output;
+/** Params of an actor's error event: the error and the phase it failed in. */
+const failedIn =
+  (phase: WorkPhase) =>
+  ({ event }: { event: { error: unknown } }) => ({ error: event.error, phase });
 
 export const installMachine = setup({
   types: {
@@ -94,11 +107,8 @@ export const installMachine = setup({
     verify: fromPromise<VerifyOutput, ActorInput>(async () => notProvided('verify')),
   },
   guards: {
-    skyReady: ({ event }) => {
-      const check = (event as unknown as { output: CheckResult }).output;
-      return check.status.sky_installed && check.sky_outdated === null;
-    },
-    hasUv: ({ event }) => (event as unknown as { output: CheckResult }).output.status.uv_installed,
+    skyReady: (_, check: CheckResult) => check.status.sky_installed && check.sky_outdated === null,
+    hasUv: (_, check: CheckResult) => check.status.uv_installed,
   },
   actions: {
     recordProgress: assign({
@@ -107,28 +117,20 @@ export const installMachine = setup({
     enterPhase: assign({
       progress: (_, params: { phase: WorkPhase }) => ({ phase: params.phase, message: MESSAGES[params.phase], percent: null }),
     }),
-    emitProgress: emit(({ context }) => ({ type: 'progress' as const, progress: context.progress! })),
-    recordCheck: assign(({ event }) => {
-      const check = (event as unknown as { output: CheckResult }).output;
-      return { check, status: check.status, uv_path: check.uv_path, sky_path: check.sky_path };
+    emitProgress: enqueueActions(({ context, enqueue }) => {
+      if (context.progress) enqueue.emit({ type: 'progress', progress: context.progress });
     }),
-    recordUv: assign(({ context, event }) => {
-      const out = (event as unknown as { output: DownloadUvOutput }).output;
-      return {
-        uv_path: out.uv_path,
-        status: { ...context.status!, uv_installed: true, uv_version: out.uv_version },
-      };
-    }),
-    recordSky: assign(({ context, event }) => {
-      const out = (event as unknown as { output: VerifyOutput }).output;
-      return {
-        sky_path: out.sky_path,
-        status: { ...context.status!, sky_installed: true, sky_version: out.sky_version },
-      };
-    }),
+    recordCheck: assign((_, check: CheckResult) => ({ check, status: check.status, uv_path: check.uv_path, sky_path: check.sky_path })),
+    recordUv: assign(({ context }, out: DownloadUvOutput) => ({
+      uv_path: out.uv_path,
+      status: context.status && { ...context.status, uv_installed: true, uv_version: out.uv_version },
+    })),
+    recordSky: assign(({ context }, out: VerifyOutput) => ({
+      sky_path: out.sky_path,
+      status: context.status && { ...context.status, sky_installed: true, sky_version: out.sky_version },
+    })),
     recordError: assign({
-      error: ({ event }, params: { phase: WorkPhase }) =>
-        toInstallErrorData((event as unknown as { error: unknown }).error, params.phase),
+      error: (_, params: { error: unknown; phase: WorkPhase }) => toInstallErrorData(params.error, params.phase),
     }),
     recordCancel: assign({
       error: ({ context, event }) => {
@@ -163,11 +165,11 @@ export const installMachine = setup({
         src: 'check',
         input: ({ context }) => ({ settings: context.settings, deps: context.deps }),
         onDone: [
-          { guard: 'skyReady', target: 'complete', actions: 'recordCheck' },
-          { guard: 'hasUv', target: 'installing_skypilot', actions: 'recordCheck' },
-          { target: 'downloading_uv', actions: 'recordCheck' },
+          { guard: { type: 'skyReady', params: output }, target: 'complete', actions: { type: 'recordCheck', params: output } },
+          { guard: { type: 'hasUv', params: output }, target: 'installing_skypilot', actions: { type: 'recordCheck', params: output } },
+          { target: 'downloading_uv', actions: { type: 'recordCheck', params: output } },
         ],
-        onError: { target: 'error', actions: { type: 'recordError', params: { phase: 'checking' } } },
+        onError: { target: 'error', actions: { type: 'recordError', params: failedIn('checking') } },
       },
     },
     downloading_uv: {
@@ -181,8 +183,8 @@ export const installMachine = setup({
           deps: context.deps,
           report: reporterFor(self, 'downloading_uv'),
         }),
-        onDone: { target: 'installing_skypilot', actions: 'recordUv' },
-        onError: { target: 'error', actions: { type: 'recordError', params: { phase: 'downloading_uv' } } },
+        onDone: { target: 'installing_skypilot', actions: { type: 'recordUv', params: output } },
+        onError: { target: 'error', actions: { type: 'recordError', params: failedIn('downloading_uv') } },
       },
     },
     installing_skypilot: {
@@ -195,11 +197,11 @@ export const installMachine = setup({
           settings: context.settings,
           deps: context.deps,
           report: reporterFor(self, 'installing_skypilot'),
-          uv_path: context.uv_path!,
+          uv_path: known(context.uv_path, 'uv_path'),
           force: context.check?.sky_problem != null || context.check?.sky_outdated != null,
         }),
         onDone: { target: 'verifying' },
-        onError: { target: 'error', actions: { type: 'recordError', params: { phase: 'installing_skypilot' } } },
+        onError: { target: 'error', actions: { type: 'recordError', params: failedIn('installing_skypilot') } },
       },
     },
     verifying: {
@@ -213,8 +215,8 @@ export const installMachine = setup({
           deps: context.deps,
           report: reporterFor(self, 'verifying'),
         }),
-        onDone: { target: 'complete', actions: 'recordSky' },
-        onError: { target: 'error', actions: { type: 'recordError', params: { phase: 'verifying' } } },
+        onDone: { target: 'complete', actions: { type: 'recordSky', params: output } },
+        onError: { target: 'error', actions: { type: 'recordError', params: failedIn('verifying') } },
       },
     },
     complete: {
@@ -226,10 +228,10 @@ export const installMachine = setup({
       type: 'final',
     },
   },
-  output: ({ context }): InstallOutput =>
-    context.error
-      ? { ok: false, error: context.error }
-      : { ok: true, sky_path: context.sky_path!, status: context.status! },
+  output: ({ context }): InstallOutput => {
+    if (context.error) return { ok: false, error: context.error };
+    return { ok: true, sky_path: known(context.sky_path, 'sky_path'), status: known(context.status, 'status') };
+  },
 });
 
 export type InstallActor = ActorRefFrom<typeof installMachine>;
@@ -237,5 +239,5 @@ export type InstallSnapshot = SnapshotFrom<typeof installMachine>;
 
 /** The phase a snapshot is in, as the data model names it. */
 export function phaseOf(snapshot: InstallSnapshot): InstallPhase {
-  return snapshot.value as InstallPhase;
+  return snapshot.value;
 }

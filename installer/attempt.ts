@@ -13,6 +13,7 @@ import { ensureHome } from '../actors/home.ts';
 import { InstallError, toInstallErrorData } from '../machines/errors.ts';
 import type { InstallEvent } from '../machines/install.ts';
 import type { InstallErrorData, InstallSettings, InstallStatus } from '../machines/types.ts';
+import { installKey } from './install-key.ts';
 import { AttemptLog, KEEP_LOGS, pruneLogs, readLastAttempt, withLog, writeLastAttempt } from './install-log.ts';
 import type { InstallerActors, InstallerDeps, InstallerEvent } from './types.ts';
 import { layoutOf, type Layout } from '../actors/layout.ts';
@@ -159,8 +160,8 @@ export class AttemptCoordinator {
   }
 
   /**
-   * When this attempt waited behind one that failed, that failure, so N waiting processes do
-   * not repeat a download that just failed N times. A cancelled attempt is not shared: its
+   * When this attempt waited behind one that failed installing the same thing, that failure,
+   * so N waiting processes do not repeat a download that just failed N times. A cancelled attempt is not shared: its
    * caller stopped, not the install.
    */
   private async failureWaitedFor(): Promise<InstallError | null> {
@@ -168,6 +169,8 @@ export class AttemptCoordinator {
     if (waitedOn.length === 0) return null;
     const last = await readLastAttempt(this.layout);
     if (!last || last.ok || !last.error || last.error.code === 'cancelled' || last.purpose !== this.purpose) return null;
+    // Another spec, Python, uv or source: that failure is not this install's, so this one runs.
+    if (last.install_key !== installKey(this.settings)) return null;
     if (!waitedOn.some((holder) => holder.token === last.token)) return null;
     const error = last.error;
     return new InstallError(error.code, `${error.message} (in another installer, pid ${last.pid})`, {
@@ -216,6 +219,7 @@ export class AttemptCoordinator {
           pid: process.pid,
           host: this.lease.owner.host,
           purpose: this.purpose,
+          install_key: installKey(this.settings),
           started: new Date(this.started).toISOString(),
           finished: new Date().toISOString(),
           ok: out.ok,

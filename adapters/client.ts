@@ -4,39 +4,17 @@
  * stream is read with fetch and the WHATWG parsing rules, resuming with Last-Event-ID the
  * same way a browser does. The wire types are the product contract's, in snake_case.
  */
-import type { InstallOutput, InstallPhase, InstallProgress, InstallStatus } from '../installer/status.ts';
+import type {
+  ClusterLogData,
+  ErrorBody,
+  InstallOutput,
+  InstallStateData,
+  InstallStatusAnswer,
+  LaunchAnswer,
+  ProgressData,
+} from './wire.ts';
 
-export type InstallStatusAnswer = InstallStatus & { phase: InstallPhase | null };
-
-export interface ErrorBody {
-  code: string;
-  phase: string | null;
-  message: string;
-  hint: string;
-  detail: string | null;
-}
-
-export type LaunchAnswer =
-  | { ok: true; cluster: string; task: string; sky_path: string }
-  /** 503 install failed, 412 no AWS credentials, 502 sky launch failed, 409 already launching. */
-  | { ok: false; status: number; error: ErrorBody };
-
-export interface InstallStateData {
-  attempt: number;
-  from: InstallPhase | null;
-  to: InstallPhase;
-  time: string;
-}
-
-export type ProgressData = InstallProgress & { attempt: number };
-
-export interface ClusterLogData {
-  cluster: string;
-  command: 'check' | 'launch';
-  stream: 'stdout' | 'stderr';
-  line: string;
-  time: string;
-}
+export type { ClusterLogData, ErrorBody, InstallStateData, InstallStatusAnswer, LaunchAnswer, ProgressData };
 
 /** An answer the client did not expect: a refusal (401, 403, 421), a bad request, a bug. */
 export class GatekeeperError extends Error {

@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { rememberUvVersion } from '../actors/check.ts';
 import { ensureHome } from '../actors/home.ts';
 import { InstallError, toInstallErrorData } from '../machines/errors.ts';
-import type { InstallEvent } from '../machines/install.ts';
 import type { InstallErrorData, InstallSettings, InstallStatus } from '../machines/types.ts';
 import { installKey } from './install-key.ts';
 import { AttemptLog, KEEP_LOGS, pruneLogs, readLastAttempt, withLog, writeLastAttempt } from './install-log.ts';
@@ -95,18 +94,11 @@ export class AttemptCoordinator {
     this.log = new AttemptLog(this.layout, this.redact, this.started, this.purpose);
   }
 
-  /** The actors of this attempt: the lock is taken before `check`, uv's version remembered after a download. */
-  wrap(work: InstallerActors, send: (event: InstallEvent) => void): InstallerActors {
+  /** The actors of this attempt: `lock` takes the install lock, uv's version is remembered after a download. */
+  wrap(work: InstallerActors): InstallerActors {
     return {
       ...work,
-      check: async (input, signal) => {
-        const hooks: EnterHooks = {
-          onWait: (message) => send({ type: 'install.progress', progress: { phase: 'checking', message, percent: null } }),
-          onLost: () => send({ type: 'install.cancel', reason: 'another installer took over the install lock' }),
-        };
-        await this.enter(hooks, signal);
-        return work.check(input, signal);
-      },
+      lock: (input, signal) => this.enter({ onWait: input.onWait, onLost: input.onLost }, signal),
       downloadUv: async (input, signal) => {
         const output = await work.downloadUv(input, signal);
         await rememberUvVersion(this.settings.home, output.uv_path, output.uv_version).catch(() => {});

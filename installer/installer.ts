@@ -17,7 +17,6 @@ import {
   installMachine,
   phaseOf,
   type InstallDeps,
-  type InstallEvent,
   type InstallInput,
 } from '../machines/install.ts';
 import type {
@@ -34,6 +33,7 @@ import { settingsFromEnv } from './settings.ts';
 import { inspectedInstaller } from './inspector.ts';
 
 const DEFAULT_ACTORS: InstallerActors = {
+  lock: async () => {},
   check: (input, signal) => checkInstall(input.settings, signal),
   downloadUv,
   installSkypilot,
@@ -62,6 +62,7 @@ function startActor(input: InstallInput, work: InstallerActors, pending: Set<Pro
     });
   const machine = installMachine.provide({
     actors: {
+      lock: track(work.lock),
       check: track(work.check),
       downloadUv: track(work.downloadUv),
       installSkypilot: track(work.installSkypilot),
@@ -105,10 +106,9 @@ export function createInstaller(deps: InstallerDeps = {}): Installer {
       ? new AttemptCoordinator(settings, { purpose: 'install', lock: deps.lock, started: installDeps.now() })
       : null;
     const redact = coordinator?.redact ?? redactorFor(settings.env);
-    const send = (event: InstallEvent) => actor.send(event);
     const actor = startActor(
       { settings, deps: installDeps },
-      coordinator ? coordinator.wrap(work, send) : work,
+      coordinator ? coordinator.wrap(work) : work,
       pending,
       deps.inspect,
     );

@@ -4,7 +4,7 @@
  */
 import type { InspectionEvent, Observer } from 'xstate';
 import type { CheckResult, InstallOutput, InstallPhase, InstallProgress, InstallSettings, InstallStatus } from '../machines/types.ts';
-import type { ActorInput, DownloadUvOutput, InstallInput, InstallSkypilotInput, VerifyOutput } from '../machines/install.ts';
+import type { ActorInput, DownloadUvOutput, InstallInput, InstallSkypilotInput, LockInput, VerifyOutput } from '../machines/install.ts';
 import type { LockOptions } from './lock.ts';
 
 export type InstallerEvent =
@@ -17,6 +17,8 @@ export type Work<I, O> = (input: I, signal: AbortSignal) => Promise<O>;
 
 /** The side effects, replaceable one by one in tests. */
 export interface InstallerActors {
+  /** Takes the cross-process install lock; a no-op unless the attempt is coordinated. */
+  lock: Work<LockInput, void>;
   check: Work<InstallInput, CheckResult>;
   downloadUv: Work<ActorInput, DownloadUvOutput>;
   installSkypilot: Work<InstallSkypilotInput, void>;

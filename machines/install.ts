@@ -1,6 +1,7 @@
 /**
  * The install statechart: checking → downloading_uv → installing_skypilot → verifying →
- * complete, any phase → error. Pure: it maps names to actor logic that `createInstaller`
+ * complete, any phase → error. `checking` first takes the install lock (waiting, visibly, for
+ * another installer when one holds it), then reads the disk. Pure: it maps names to actor logic that `createInstaller`
  * provides, so nothing here touches the disk or the network. Nothing goes back; a new
  * attempt is a new actor.
  */
@@ -43,9 +44,18 @@ export interface InstallContext extends InstallInput {
 
 export type InstallEvent =
   | { type: 'install.progress'; progress: InstallProgress }
-  | { type: 'install.cancel'; reason?: string };
+  | { type: 'install.cancel'; reason?: string }
+  /** Another installer holds the lock; the message names it ("waiting for another installer (pid N)"). */
+  | { type: 'lock.wait'; message: string }
+  /** Another process took the lock over while this attempt held it. */
+  | { type: 'lock.lost' };
 
 export type InstallEmitted = { type: 'progress'; progress: InstallProgress };
+
+export interface LockInput extends InstallInput {
+  onWait: (message: string) => void;
+  onLost: () => void;
+}
 
 export interface ActorInput extends InstallInput {
   report: Report;
@@ -87,6 +97,8 @@ const MESSAGES: Record<WorkPhase, string> = {
 
 /** Params of an actor's done event: its output, typed by the invoke it belongs to. */
 const output = <T>({ event }: { event: { output: T } }): T => event.output;
+/** Params of a `lock.wait` event: the message naming the holder. */
+const message = ({ event }: { event: { message: string } }): string => event.message;
 /** Params of an actor's error event: the error and the phase it failed in. */
 const failedIn =
   (phase: WorkPhase) =>
@@ -101,6 +113,7 @@ export const installMachine = setup({
     emitted: {} as InstallEmitted,
   },
   actors: {
+    lock: fromPromise<void, LockInput>(async () => notProvided('lock')),
     check: fromPromise<CheckResult, InstallInput>(async () => notProvided('check')),
     downloadUv: fromPromise<DownloadUvOutput, ActorInput>(async () => notProvided('downloadUv')),
     installSkypilot: fromPromise<void, InstallSkypilotInput>(async () => notProvided('installSkypilot')),
@@ -132,6 +145,16 @@ export const installMachine = setup({
     recordError: assign({
       error: (_, params: { error: unknown; phase: WorkPhase }) => toInstallErrorData(params.error, params.phase),
     }),
+    recordWait: assign({
+      progress: (_, message: string) => ({ phase: 'checking' as const, message, percent: null }),
+    }),
+    recordLockLost: assign({
+      error: ({ context }) =>
+        toInstallErrorData(
+          new InstallError('locked', 'another installer took over the install lock while this one ran'),
+          context.progress?.phase ?? 'checking',
+        ),
+    }),
     recordCancel: assign({
       error: ({ context, event }) => {
         const reason = event.type === 'install.cancel' && event.reason ? event.reason : 'the install was cancelled';
@@ -155,21 +178,53 @@ export const installMachine = setup({
   on: {
     'install.progress': { actions: ['recordProgress', 'emitProgress'] },
     'install.cancel': { target: '.error', actions: 'recordCancel' },
+    'lock.lost': { target: '.error', actions: 'recordLockLost' },
   },
   states: {
     checking: {
-      description: 'Reads the managed uv and the SkyPilot tool environment from disk.',
+      description: 'Takes the install lock under CARAPACE_HOME, then reads the managed uv and the SkyPilot tool environment from disk.',
       entry: [{ type: 'enterPhase', params: { phase: 'checking' } }, 'emitProgress'],
+      // The lock is held from here to the attempt's end; the coordinator releases it.
       invoke: {
-        id: 'check',
-        src: 'check',
-        input: ({ context }) => ({ settings: context.settings, deps: context.deps }),
-        onDone: [
-          { guard: { type: 'skyReady', params: output }, target: 'complete', actions: { type: 'recordCheck', params: output } },
-          { guard: { type: 'hasUv', params: output }, target: 'installing_skypilot', actions: { type: 'recordCheck', params: output } },
-          { target: 'downloading_uv', actions: { type: 'recordCheck', params: output } },
-        ],
+        id: 'lock',
+        src: 'lock',
+        input: ({ context, self }) => ({
+          settings: context.settings,
+          deps: context.deps,
+          onWait: (message: string) => self.send({ type: 'lock.wait', message }),
+          onLost: () => self.send({ type: 'lock.lost' }),
+        }),
+        onDone: '.reading',
         onError: { target: 'error', actions: { type: 'recordError', params: failedIn('checking') } },
+      },
+      initial: 'locking',
+      states: {
+        locking: {
+          description: 'Takes CARAPACE_HOME/install.lock; at once unless another installer holds it.',
+          on: { 'lock.wait': { target: 'waiting', actions: [{ type: 'recordWait', params: message }, 'emitProgress'] } },
+        },
+        waiting: {
+          description: 'Another installer holds the lock: waits for it, then reads what it left (or ends with its failure when it installed the same thing).',
+          on: { 'lock.wait': { actions: [{ type: 'recordWait', params: message }, 'emitProgress'] } },
+        },
+        reading: {
+          description: 'Reads the managed uv and the SkyPilot tool environment from disk.',
+          invoke: {
+            id: 'check',
+            src: 'check',
+            input: ({ context }) => ({ settings: context.settings, deps: context.deps }),
+            onDone: [
+              { guard: { type: 'skyReady', params: output }, target: '#install.complete', actions: { type: 'recordCheck', params: output } },
+              {
+                guard: { type: 'hasUv', params: output },
+                target: '#install.installing_skypilot',
+                actions: { type: 'recordCheck', params: output },
+              },
+              { target: '#install.downloading_uv', actions: { type: 'recordCheck', params: output } },
+            ],
+            onError: { target: '#install.error', actions: { type: 'recordError', params: failedIn('checking') } },
+          },
+        },
       },
     },
     downloading_uv: {
@@ -237,7 +292,8 @@ export const installMachine = setup({
 export type InstallActor = ActorRefFrom<typeof installMachine>;
 export type InstallSnapshot = SnapshotFrom<typeof installMachine>;
 
-/** The phase a snapshot is in, as the data model names it. */
+/** The phase a snapshot is in, as the data model names it (waiting for the lock is `checking`). */
 export function phaseOf(snapshot: InstallSnapshot): InstallPhase {
-  return snapshot.value;
+  const value = snapshot.value;
+  return typeof value === 'string' ? value : 'checking';
 }

@@ -11,7 +11,7 @@ function gate() {
 
 function fakeActors(over: Partial<InstallerActors> = {}) {
   const calls = { check: 0, downloadUv: 0, installSkypilot: 0, verify: 0 };
-  const actors: InstallerActors = {
+  const actors: Omit<InstallerActors, 'lock'> = {
     check: async () => (calls.check++, CHECKS.nothing),
     downloadUv: async () => (calls.downloadUv++, { uv_path: '/h/uv/bin/uv', uv_version: '0.10.2' }),
     installSkypilot: async () => void calls.installSkypilot++,

@@ -1,13 +1,14 @@
 import { describe, expect, test } from 'bun:test';
 import { waitFor } from 'xstate';
 import { InstallError } from '../../machines/errors.ts';
+import { phaseOf } from '../../machines/install.ts';
 import { CHECKS, settle, startControlled } from './harness.ts';
 
 describe('install machine', () => {
   test('a fresh machine goes checking → downloading_uv → installing_skypilot → verifying → complete', async () => {
     const { actor, invoked } = startControlled();
-    const seen: string[] = [actor.getSnapshot().value as string];
-    actor.subscribe((s) => seen.at(-1) !== s.value && seen.push(s.value as string));
+    const seen: string[] = [phaseOf(actor.getSnapshot())];
+    actor.subscribe((s) => seen.at(-1) !== phaseOf(s) && seen.push(phaseOf(s)));
     (await invoked('check')).resolve(CHECKS.nothing);
     (await invoked('downloadUv')).resolve({ uv_path: '/h/uv/bin/uv', uv_version: '0.10.2' });
     const install = await invoked('installSkypilot');

@@ -193,7 +193,9 @@ export class AttemptCoordinator {
   async finish<T extends Outcome>(output: T): Promise<T | { ok: false; error: InstallErrorData }> {
     try {
       let out: T | { ok: false; error: InstallErrorData } = output;
-      if (this.lostLock && !out.ok) {
+      // The install machine ends such an attempt itself (its lock.lost event); upgrade and
+      // uninstall, which run outside a machine, learn it here.
+      if (this.lostLock && !out.ok && out.error.code !== 'locked') {
         const lost = new InstallError('locked', 'another installer took over the install lock while this one ran');
         out = { ok: false, error: toInstallErrorData(lost, out.error.phase) };
       }

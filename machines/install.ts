@@ -1,78 +1,27 @@
 /**
  * The install statechart: checking → downloading_uv → installing_skypilot → verifying →
  * complete, any phase → error. `checking` first takes the install lock (waiting, visibly, for
- * another installer when one holds it), then reads the disk. Pure: it maps names to actor logic that `createInstaller`
- * provides, so nothing here touches the disk or the network. Nothing goes back; a new
- * attempt is a new actor.
+ * another installer when one holds it), then reads the disk. Pure: it maps names to actor
+ * logic that `createInstaller` provides, so nothing here touches the disk or the network.
+ * Nothing goes back; a new attempt is a new actor. Its types are in install-types.ts.
  */
 import { assign, enqueueActions, fromPromise, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { InstallError, toInstallErrorData } from './errors.ts';
 import type {
-  CheckResult,
-  InstallErrorData,
-  InstallOutput,
-  InstallPhase,
-  InstallProgress,
-  InstallSettings,
-  InstallStatus,
-  WorkPhase,
-} from './types.ts';
+  ActorInput,
+  DownloadUvOutput,
+  InstallContext,
+  InstallEmitted,
+  InstallEvent,
+  InstallInput,
+  InstallSkypilotInput,
+  LockInput,
+  Report,
+  VerifyOutput,
+} from './install-types.ts';
+import type { CheckResult, InstallOutput, InstallPhase, WorkPhase } from './types.ts';
 
-/** What actors may report while they work; the machine stamps the phase. */
-export type ProgressReport = Omit<InstallProgress, 'phase'>;
-export type Report = (progress: ProgressReport) => void;
-
-/** Capabilities the actors use instead of globals, so tests can replace them. */
-export interface InstallDeps {
-  fetch: typeof fetch;
-  now: () => number;
-}
-
-export interface InstallInput {
-  settings: InstallSettings;
-  deps: InstallDeps;
-}
-
-export interface InstallContext extends InstallInput {
-  check: CheckResult | null;
-  uv_path: string | null;
-  status: InstallStatus | null;
-  sky_path: string | null;
-  progress: InstallProgress | null;
-  error: InstallErrorData | null;
-}
-
-export type InstallEvent =
-  | { type: 'install.progress'; progress: InstallProgress }
-  | { type: 'install.cancel'; reason?: string }
-  /** Another installer holds the lock; the message names it ("waiting for another installer (pid N)"). */
-  | { type: 'lock.wait'; message: string }
-  /** Another process took the lock over while this attempt held it. */
-  | { type: 'lock.lost' };
-
-export type InstallEmitted = { type: 'progress'; progress: InstallProgress };
-
-export interface LockInput extends InstallInput {
-  onWait: (message: string) => void;
-  onLost: () => void;
-}
-
-export interface ActorInput extends InstallInput {
-  report: Report;
-}
-export interface DownloadUvOutput {
-  uv_path: string;
-  uv_version: string;
-}
-export interface InstallSkypilotInput extends ActorInput {
-  uv_path: string;
-  /** Replace whatever is there: a broken environment or a stray `sky` link. */
-  force: boolean;
-}
-export interface VerifyOutput {
-  sky_path: string;
-  sky_version: string;
-}
+export type * from './install-types.ts';
 
 function notProvided(name: string): never {
   throw new InstallError('internal', `actor "${name}" was not provided to the install machine`);

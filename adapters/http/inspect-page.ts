@@ -124,11 +124,19 @@ function inspectClient(graph: StatechartGraph): void {
     title.textContent = state.description ?? state.name;
     el('rect', { width: NODE_W, height: NODE_H, rx: 12 }, g);
     if (state.type === 'final') el('rect', { x: 4, y: 4, width: NODE_W - 8, height: NODE_H - 8, rx: 9, class: 'inner' }, g);
-    const name = el('text', { x: NODE_W / 2, y: state.invokes.length ? 26 : 36, 'text-anchor': 'middle', class: 'name' }, g);
+    // A compound state (checking: locking, waiting for another installer, reading) lists its inner states.
+    const [nameY, invokeY] = state.children.length ? [20, 37] : state.invokes.length ? [26, 46] : [36, 0];
+    const name = el('text', { x: NODE_W / 2, y: nameY, 'text-anchor': 'middle', class: 'name' }, g);
     name.textContent = state.name;
     if (state.invokes.length) {
-      const inv = el('text', { x: NODE_W / 2, y: 46, 'text-anchor': 'middle', class: 'invoke' }, g);
+      const inv = el('text', { x: NODE_W / 2, y: invokeY, 'text-anchor': 'middle', class: 'invoke' }, g);
       inv.textContent = `invoke ${state.invokes.join(', ')}`;
+    }
+    if (state.children.length) {
+      const inner = el('text', { x: NODE_W / 2, y: 53, 'text-anchor': 'middle', class: 'substates' }, g);
+      inner.textContent = state.children.map((c) => c.name).join(' › ');
+      const title = el('title', {}, inner);
+      title.textContent = state.children.map((c) => `${c.name}: ${c.description ?? ''}`).join('\n');
     }
     nodes[state.name] = g;
   }
@@ -211,6 +219,7 @@ svg { font: 12px system-ui, sans-serif; }
 .state .inner { fill: none; }
 .state .name { font-weight: 600; font-size: 14px; fill: #1d232a; }
 .state .invoke { fill: #5b6773; font-size: 12px; }
+.state .substates { fill: #5b6773; font-size: 11px; font-style: italic; }
 .state.visited rect { fill: #e7f5ec; stroke: #2e8b57; }
 .state.current rect { fill: #dbeafe; stroke: #1d4ed8; stroke-width: 3.5; }
 .state.current.final rect { fill: #d1fae5; stroke: #047857; }

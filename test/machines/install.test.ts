@@ -104,4 +104,31 @@ describe('install machine', () => {
       { phase: 'downloading_uv', message: 'Downloading uv 0.10.2', percent: 50 },
     ]);
   });
+
+  test('waiting for another installer is a state inside checking: the phase stays checking and progress names the holder', async () => {
+    const { invoked, emitted, actor } = startControlled(undefined, { controlLock: true });
+    const lock = await invoked('lock');
+    (lock.input as { onWait: (message: string) => void }).onWait('waiting for another installer (pid 42)');
+    await settle();
+    expect(actor.getSnapshot().matches({ checking: 'waiting' })).toBe(true);
+    expect(phaseOf(actor.getSnapshot())).toBe('checking');
+    expect(emitted.at(-1)).toEqual({ phase: 'checking', message: 'waiting for another installer (pid 42)', percent: null });
+    lock.resolve(undefined);
+    await settle();
+    expect(actor.getSnapshot().matches({ checking: 'reading' })).toBe(true);
+    (await invoked('check')).resolve(CHECKS.ready);
+    expect((await waitFor(actor, (s) => s.status === 'done')).output).toMatchObject({ ok: true });
+  });
+
+  test('losing the lock is an event of the machine: the running actor stops and the attempt ends with code locked', async () => {
+    const { invoked, actor } = startControlled(undefined, { controlLock: true });
+    const lock = await invoked('lock');
+    lock.resolve(undefined);
+    (await invoked('check')).resolve(CHECKS.nothing);
+    const download = await invoked('downloadUv');
+    (lock.input as { onLost: () => void }).onLost();
+    const done = await waitFor(actor, (s) => s.status === 'done');
+    expect(download.signal.aborted).toBe(true);
+    expect(done.output).toMatchObject({ ok: false, error: { code: 'locked', phase: 'downloading_uv' } });
+  });
 });

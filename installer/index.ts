@@ -13,7 +13,6 @@ export type { EnsureOptions, Installer, InstallerDeps, InstallerEvent, Installer
 export { inspectedInstaller } from './inspector.ts';
 export { gatekeeperSettingsFromEnv, type GatekeeperSettings } from './settings.ts';
 export { createSkyRunner, type SkyRunner, type SkyStream } from './sky-runner.ts';
-export { upgradeSkypilot } from './upgrade.ts';
 export { uninstallSkypilot, type UninstallOutput } from './uninstall.ts';
 export { diagnose, type Finding, type Level } from './doctor.ts';
 export { installMachine } from '../machines/install.ts';

@@ -18,6 +18,7 @@ import {
   phaseOf,
   type InstallDeps,
   type InstallInput,
+  type InstallMode,
 } from '../machines/install.ts';
 import type {
   InstallOutput,
@@ -92,7 +93,7 @@ export function createInstaller(deps: InstallerDeps = {}): Installer {
     }
   };
 
-  function begin(): Attempt {
+  function begin(mode: InstallMode): Attempt {
     const id = ++attempts;
     const pending = new Set<Promise<unknown>>();
     let settings: InstallSettings;
@@ -103,11 +104,11 @@ export function createInstaller(deps: InstallerDeps = {}): Installer {
       return { id, actor: null as never, result, waiters: 0 };
     }
     const coordinator = coordinate
-      ? new AttemptCoordinator(settings, { purpose: 'install', lock: deps.lock, started: installDeps.now() })
+      ? new AttemptCoordinator(settings, { purpose: mode, lock: deps.lock, started: installDeps.now() })
       : null;
     const redact = coordinator?.redact ?? redactorFor(settings.env);
     const actor = startActor(
-      { settings, deps: installDeps },
+      { settings, deps: installDeps, mode },
       coordinator ? coordinator.wrap(work) : work,
       pending,
       deps.inspect,
@@ -160,16 +161,33 @@ export function createInstaller(deps: InstallerDeps = {}): Installer {
     await attempt.result;
   }
 
+  /** Starts an attempt and makes it the running one until it ends. */
+  function start(mode: InstallMode): Attempt {
+    const attempt = begin(mode);
+    running = attempt;
+    void attempt.result.finally(() => {
+      if (running === attempt) running = null;
+    });
+    return attempt;
+  }
+
   async function ensureSkypilot(opts: EnsureOptions = {}): Promise<InstallOutput> {
     if (opts.signal?.aborted) return cancelledOutput(running?.actor ? phaseOf(running.actor.getSnapshot()) : 'checking');
-    if (!running) {
-      const attempt = begin();
-      running = attempt;
-      void attempt.result.finally(() => {
-        if (running === attempt) running = null;
-      });
-    }
-    const attempt = running;
+    return follow(running ?? start('install'), opts);
+  }
+
+  /**
+   * An upgrade is an attempt of its own (same lock, log, events and inspector as an install),
+   * started once any running attempt has ended: what that one leaves is what it upgrades.
+   */
+  async function upgrade(opts: EnsureOptions = {}): Promise<InstallOutput> {
+    while (running) await running.result;
+    if (opts.signal?.aborted) return cancelledOutput('checking');
+    return follow(start('upgrade'), opts);
+  }
+
+  /** Waits for an attempt's end as one of its callers; the last caller to stop waiting cancels it. */
+  function follow(attempt: Attempt, opts: EnsureOptions): Promise<InstallOutput> {
     attempt.waiters++;
     if (!opts.signal) return attempt.result.finally(() => attempt.waiters--);
     const signal = opts.signal;
@@ -198,6 +216,7 @@ export function createInstaller(deps: InstallerDeps = {}): Installer {
 
   return {
     ensureSkypilot,
+    upgrade,
     cancel,
     subscribe(listener) {
       listeners.add(listener);

@@ -49,6 +49,8 @@ export interface EnsureOptions {
 
 export interface Installer {
   ensureSkypilot(opts?: EnsureOptions): Promise<InstallOutput>;
+  /** Upgrades uv (when the pinned version changed) and SkyPilot; installs or repairs what is missing or broken. */
+  upgrade(opts?: EnsureOptions): Promise<InstallOutput>;
   subscribe(listener: InstallerListener): () => void;
   getStatus(): Promise<InstallStatus>;
   /** The phase of the running attempt, or null when none runs. */

@@ -14,9 +14,14 @@ export interface InstallDeps {
   now: () => number;
 }
 
+/** `install` makes SkyPilot available; `upgrade` also moves an installed one (and uv) to the newest allowed. */
+export type InstallMode = 'install' | 'upgrade';
+
 export interface InstallInput {
   settings: InstallSettings;
   deps: InstallDeps;
+  /** `install` when absent. */
+  mode?: InstallMode;
 }
 
 export interface InstallContext extends InstallInput {
@@ -54,6 +59,8 @@ export interface InstallSkypilotInput extends ActorInput {
   uv_path: string;
   /** Replace whatever is there: a broken environment or a stray `sky` link. */
   force: boolean;
+  /** `uv tool upgrade` the working install instead of installing. */
+  upgrade?: boolean;
 }
 export interface VerifyOutput {
   sky_path: string;

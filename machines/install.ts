@@ -46,6 +46,20 @@ const MESSAGES: Record<WorkPhase, string> = {
 
 /** Params of an actor's done event: its output, typed by the invoke it belongs to. */
 const output = <T>({ event }: { event: { output: T } }): T => event.output;
+/** What the guards after `check` read: its result, and in upgrade mode the pinned uv version. */
+interface Checked {
+  check: CheckResult;
+  upgrade: boolean;
+  pinned: string;
+}
+const checked = ({ context, event }: { context: InstallContext; event: { output: CheckResult } }): Checked => ({
+  check: event.output,
+  upgrade: context.mode === 'upgrade',
+  pinned: context.settings.uv_version,
+});
+/** A broken environment or one installed for other settings is replaced, not upgraded. */
+const needsForce = (check: CheckResult | null) => check?.sky_problem != null || check?.sky_outdated != null;
+
 /** Params of a `lock.wait` event: the message naming the holder. */
 const message = ({ event }: { event: { message: string } }): string => event.message;
 /** Params of an actor's error event: the error and the phase it failed in. */
@@ -69,8 +83,9 @@ export const installMachine = setup({
     verify: fromPromise<VerifyOutput, ActorInput>(async () => notProvided('verify')),
   },
   guards: {
-    skyReady: (_, check: CheckResult) => check.status.sky_installed && check.sky_outdated === null,
-    hasUv: (_, check: CheckResult) => check.status.uv_installed,
+    skyReady: (_, { check, upgrade }: Checked) => !upgrade && check.status.sky_installed && check.sky_outdated === null,
+    uvOutdated: (_, { check, upgrade, pinned }: Checked) => upgrade && check.status.uv_version !== pinned,
+    hasUv: (_, { check }: Checked) => check.status.uv_installed,
   },
   actions: {
     recordProgress: assign({
@@ -116,6 +131,7 @@ export const installMachine = setup({
   description: 'Makes SkyPilot available under CARAPACE_HOME, installing uv first when needed.',
   context: ({ input }) => ({
     ...input,
+    mode: input.mode ?? 'install',
     check: null,
     uv_path: null,
     status: null,
@@ -163,9 +179,10 @@ export const installMachine = setup({
             src: 'check',
             input: ({ context }) => ({ settings: context.settings, deps: context.deps }),
             onDone: [
-              { guard: { type: 'skyReady', params: output }, target: '#install.complete', actions: { type: 'recordCheck', params: output } },
+              { guard: { type: 'skyReady', params: checked }, target: '#install.complete', actions: { type: 'recordCheck', params: output } },
+              { guard: { type: 'uvOutdated', params: checked }, target: '#install.downloading_uv', actions: { type: 'recordCheck', params: output } },
               {
-                guard: { type: 'hasUv', params: output },
+                guard: { type: 'hasUv', params: checked },
                 target: '#install.installing_skypilot',
                 actions: { type: 'recordCheck', params: output },
               },
@@ -202,7 +219,8 @@ export const installMachine = setup({
           deps: context.deps,
           report: reporterFor(self, 'installing_skypilot'),
           uv_path: known(context.uv_path, 'uv_path'),
-          force: context.check?.sky_problem != null || context.check?.sky_outdated != null,
+          force: needsForce(context.check),
+          upgrade: context.mode === 'upgrade' && context.check?.status.sky_installed === true && !needsForce(context.check),
         }),
         onDone: { target: 'verifying' },
         onError: { target: 'error', actions: { type: 'recordError', params: failedIn('installing_skypilot') } },

@@ -28,6 +28,7 @@ describe('graph of the install machine', () => {
     const fromChecking = graph.transitions.filter((t) => t.from === 'checking' && t.event === 'xstate.done.actor.check');
     expect(fromChecking.map((t) => [t.to, t.guard, t.otherwise])).toEqual([
       ['complete', 'skyReady', false],
+      ['downloading_uv', 'uvOutdated', false],
       ['installing_skypilot', 'hasUv', false],
       ['downloading_uv', null, true],
     ]);

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import { waitFor } from 'xstate';
 import { InstallError } from '../../machines/errors.ts';
 import { phaseOf } from '../../machines/install.ts';
-import { CHECKS, settle, startControlled } from './harness.ts';
+import { CHECKS, SETTINGS, settle, startControlled } from './harness.ts';
 
 describe('install machine', () => {
   test('a fresh machine goes checking → downloading_uv → installing_skypilot → verifying → complete', async () => {
@@ -130,5 +130,23 @@ describe('install machine', () => {
     const done = await waitFor(actor, (s) => s.status === 'done');
     expect(download.signal.aborted).toBe(true);
     expect(done.output).toMatchObject({ ok: false, error: { code: 'locked', phase: 'downloading_uv' } });
+  });
+
+  test('upgrade mode: a working SkyPilot is upgraded, not taken as complete, and an outdated uv is replaced first', async () => {
+    const { actor, invoked } = startControlled({ settings: { ...SETTINGS, uv_version: '0.10.3' }, deps: { fetch, now: Date.now }, mode: 'upgrade' });
+    (await invoked('check')).resolve(CHECKS.ready);
+    (await invoked('downloadUv')).resolve({ uv_path: '/h/uv/bin/uv', uv_version: '0.10.3' });
+    const install = await invoked('installSkypilot');
+    expect(install.input).toMatchObject({ upgrade: true, force: false });
+    install.resolve(undefined);
+    (await invoked('verify')).resolve({ sky_path: '/h/tools/bin/sky', sky_version: '1.0.0.dev2' });
+    const done = await waitFor(actor, (s) => s.status === 'done');
+    expect(done.output).toMatchObject({ ok: true, status: { uv_version: '0.10.3', sky_version: '1.0.0.dev2' } });
+  });
+
+  test('upgrade mode: a broken SkyPilot is reinstalled with force, not upgraded', async () => {
+    const { invoked } = startControlled({ settings: SETTINGS, deps: { fetch, now: Date.now }, mode: 'upgrade' });
+    (await invoked('check')).resolve(CHECKS.broken);
+    expect((await invoked('installSkypilot')).input).toMatchObject({ upgrade: false, force: true });
   });
 });

@@ -5,13 +5,5 @@
  * loads everything. Types cost nothing at run time; the wire types are re-exported here too.
  */
 export { getInstallStatus } from '../actors/check.ts';
-export { statusSettingsFromEnv, type StatusSettings } from './status-settings.ts';
-export type {
-  InstallErrorCode,
-  InstallErrorData,
-  InstallOutput,
-  InstallPhase,
-  InstallProgress,
-  InstallSettings,
-  InstallStatus,
-} from '../machines/types.ts';
+export { statusSettingsFromEnv } from './status-settings.ts';
+export type * from '../machines/types.ts';

@@ -19,6 +19,7 @@ import type {
   Report,
   VerifyOutput,
 } from './install-types.ts';
+import { checked, failedIn, message, needsForce, output, type Checked } from './install-params.ts';
 import type { CheckResult, InstallOutput, InstallPhase, WorkPhase } from './types.ts';
 
 export type * from './install-types.ts';
@@ -43,29 +44,6 @@ const MESSAGES: Record<WorkPhase, string> = {
   installing_skypilot: 'Installing SkyPilot with uv',
   verifying: 'Verifying sky --version',
 };
-
-/** Params of an actor's done event: its output, typed by the invoke it belongs to. */
-const output = <T>({ event }: { event: { output: T } }): T => event.output;
-/** What the guards after `check` read: its result, and in upgrade mode the pinned uv version. */
-interface Checked {
-  check: CheckResult;
-  upgrade: boolean;
-  pinned: string;
-}
-const checked = ({ context, event }: { context: InstallContext; event: { output: CheckResult } }): Checked => ({
-  check: event.output,
-  upgrade: context.mode === 'upgrade',
-  pinned: context.settings.uv_version,
-});
-/** A broken environment or one installed for other settings is replaced, not upgraded. */
-const needsForce = (check: CheckResult | null) => check?.sky_problem != null || check?.sky_outdated != null;
-
-/** Params of a `lock.wait` event: the message naming the holder. */
-const message = ({ event }: { event: { message: string } }): string => event.message;
-/** Params of an actor's error event: the error and the phase it failed in. */
-const failedIn =
-  (phase: WorkPhase) =>
-  ({ event }: { event: { error: unknown } }) => ({ error: event.error, phase });
 
 export const installMachine = setup({
   types: {

@@ -3,13 +3,20 @@
  * Installs uv and SkyPilot under CARAPACE_HOME on first use. `ensureSkypilot()` starts or
  * joins the one install attempt of this process; `subscribe()` sees its every step.
  */
-export { createInstaller, installer, type Installer, type InstallerDeps, type InstallerEvent } from './installer/installer.ts';
-export { skyBinary } from './installer/sky-binary.ts';
+export {
+  createInstaller,
+  installer,
+  skyBinary,
+  settingsFromEnv,
+  installMachine,
+  InstallError,
+  HINTS,
+  type Installer,
+  type InstallerDeps,
+  type InstallerEvent,
+} from './installer/index.ts';
 /** Status read from disk, without starting uv or Python: cheap enough to call per request. */
-export { getInstallStatus } from './actors/check.ts';
-export { settingsFromEnv } from './installer/settings.ts';
-export { installMachine } from './machines/install.ts';
-export { InstallError, HINTS } from './machines/errors.ts';
+export { getInstallStatus } from './installer/index.ts';
 export type {
   InstallErrorCode,
   InstallErrorData,
@@ -18,10 +25,9 @@ export type {
   InstallProgress,
   InstallSettings,
   InstallStatus,
-} from './machines/types.ts';
+} from './installer/index.ts';
 
-import { installer } from './installer/installer.ts';
-import type { EnsureOptions } from './installer/installer.ts';
+import { installer, type EnsureOptions } from './installer/index.ts';
 
 /** Ensures SkyPilot with the process-wide installer. */
 export function ensureSkypilot(opts?: EnsureOptions) {

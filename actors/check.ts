@@ -7,8 +7,7 @@
  * Bun's file calls for the reason given in tool-env.ts; node:fs is loaded only to write.
  */
 import { layoutOf, type Layout } from './layout.ts';
-import type { CheckResult, InstallSettings, InstallStatus } from '../machines/types.ts';
-import type { StatusSettings } from '../installer/status-settings.ts';
+import type { CheckResult, InstallSettings, InstallStatus, StatusSettings } from '../machines/types.ts';
 import { inspectToolEnv, readText } from './tool-env.ts';
 import { assertTrusted, toolEnvPaths, uvPaths } from './trust.ts';
 

@@ -4,42 +4,20 @@
  * stream is read with fetch and the WHATWG parsing rules, resuming with Last-Event-ID the
  * same way a browser does. The wire types are the product contract's, in snake_case.
  */
-import type { InstallOutput, InstallPhase, InstallProgress, InstallStatus } from '../machines/types.ts';
+import type {
+  ClusterLogData,
+  ErrorBody,
+  InstallOutput,
+  InstallStateData,
+  InstallStatusAnswer,
+  LaunchAnswer,
+  ProgressData,
+  StartAnswer,
+} from './wire.ts';
 
-export type InstallStatusAnswer = InstallStatus & { phase: InstallPhase | null };
-
-export interface ErrorBody {
-  code: string;
-  phase: string | null;
-  message: string;
-  hint: string;
-  detail: string | null;
-}
-
-export type LaunchAnswer =
-  | { ok: true; cluster: string; task: string; sky_path: string }
-  /** 503 install failed, 412 no AWS credentials, 502 sky launch failed, 409 already launching. */
-  | { ok: false; status: number; error: ErrorBody };
-
-/** `POST /cluster/ensure-skypilot {"wait": false}`: accepted with the attempt's phase (202), or its end when it ended at once. */
-export type StartAnswer = { ok: true; accepted: true; phase: InstallPhase } | InstallOutput;
-
-export interface InstallStateData {
-  attempt: number;
-  from: InstallPhase | null;
-  to: InstallPhase;
-  time: string;
-}
-
-export type ProgressData = InstallProgress & { attempt: number };
-
-export interface ClusterLogData {
-  cluster: string;
-  command: 'check' | 'launch';
-  stream: 'stdout' | 'stderr';
-  line: string;
-  time: string;
-}
+export type { ClusterLogData, ErrorBody, InstallStateData, InstallStatusAnswer, LaunchAnswer, ProgressData, StartAnswer };
+export { createSSEParser, type ParsedEvent } from './sse-parser.ts';
+import { createSSEParser } from './sse-parser.ts';
 
 /** An answer the client did not expect: a refusal (401, 403, 421), a bad request, a bug. */
 export class GatekeeperError extends Error {
@@ -242,69 +220,4 @@ export function createClient(opts: ClientOptions): GatekeeperClient {
       },
     };
   }
-}
-
-export interface ParsedEvent {
-  type: string;
-  data: string;
-  /** The last event ID after this event, or null when the stream never set one. */
-  id: string | null;
-}
-
-/**
- * The event-stream interpretation of the WHATWG HTML standard (§9.2.6): lines end with CRLF,
- * LF or CR; `:` starts a comment; a blank line dispatches; an id with NUL is ignored; data
- * lines join with LF; an event with no data is not dispatched.
- */
-export function createSSEParser(handlers: { onEvent(event: ParsedEvent): void; onRetry?(ms: number): void }) {
-  let buffer = '';
-  let started = false;
-  let data = '';
-  let type = '';
-  let lastId: string | null = null;
-  let pendingCR = false;
-
-  const line = (text: string) => {
-    if (text === '') {
-      if (data !== '') handlers.onEvent({ type: type || 'message', data: data.slice(0, -1), id: lastId });
-      data = '';
-      type = '';
-      return;
-    }
-    if (text.startsWith(':')) return;
-    const colon = text.indexOf(':');
-    const field = colon === -1 ? text : text.slice(0, colon);
-    let value = colon === -1 ? '' : text.slice(colon + 1);
-    if (value.startsWith(' ')) value = value.slice(1);
-    if (field === 'data') data += `${value}\n`;
-    else if (field === 'event') type = value;
-    else if (field === 'id' && !value.includes('\0')) lastId = value;
-    else if (field === 'retry' && /^\d+$/.test(value)) handlers.onRetry?.(Number(value));
-  };
-
-  return {
-    feed(chunk: string) {
-      let text = chunk;
-      if (!started && text.length > 0) {
-        started = true;
-        if (text.startsWith('\uFEFF')) text = text.slice(1);
-      }
-      // A CR ending the last chunk may be half of a CRLF; skip the LF that completes it.
-      if (pendingCR && text.startsWith('\n')) text = text.slice(1);
-      pendingCR = false;
-      buffer += text;
-      let start = 0;
-      for (let i = 0; i < buffer.length; i++) {
-        const c = buffer.charCodeAt(i);
-        if (c !== 10 && c !== 13) continue;
-        line(buffer.slice(start, i));
-        if (c === 13) {
-          if (i + 1 === buffer.length) pendingCR = true;
-          else if (buffer.charCodeAt(i + 1) === 10) i++;
-        }
-        start = i + 1;
-      }
-      buffer = buffer.slice(start);
-    },
-  };
 }

@@ -9,10 +9,10 @@ import { hostname } from 'node:os';
 import { rememberUvVersion } from '../actors/check.ts';
 import { ensureHome } from '../actors/home.ts';
 import { InstallError, toInstallErrorData } from '../machines/errors.ts';
-import type { InstallEvent } from '../machines/install.ts';
 import type { InstallErrorData, InstallSettings, InstallStatus } from '../machines/types.ts';
+import { installKey } from './install-key.ts';
 import { AttemptLog, KEEP_LOGS, pruneLogs, readLastAttempt, withLog, writeLastAttempt } from './install-log.ts';
-import type { InstallerActors, InstallerDeps, InstallerEvent } from './installer.ts';
+import type { InstallerActors, InstallerDeps, InstallerEvent } from './types.ts';
 import { layoutOf, type Layout } from '../actors/layout.ts';
 import { acquireLock, pidAlive, type LockLease, type LockOwner } from './lock.ts';
 import { leftoversOf, removeOwned } from './owned.ts';
@@ -82,18 +82,11 @@ export class AttemptCoordinator {
     this.log = new AttemptLog(this.layout, this.redact, this.started, this.purpose);
   }
 
-  /** The actors of this attempt: the lock is taken before `check`, uv's version remembered after a download. */
-  wrap(work: InstallerActors, send: (event: InstallEvent) => void): InstallerActors {
+  /** The actors of this attempt: `lock` takes the install lock, uv's version is remembered after a download. */
+  wrap(work: InstallerActors): InstallerActors {
     return {
       ...work,
-      check: async (input, signal) => {
-        const hooks: EnterHooks = {
-          onWait: (message) => send({ type: 'install.progress', progress: { phase: 'checking', message, percent: null } }),
-          onLost: () => send({ type: 'install.cancel', reason: 'another installer took over the install lock' }),
-        };
-        await this.enter(hooks, signal);
-        return work.check(input, signal);
-      },
+      lock: (input, signal) => this.enter({ onWait: input.onWait, onLost: input.onLost }, signal),
       downloadUv: async (input, signal) => {
         const output = await work.downloadUv(input, signal);
         await rememberUvVersion(this.settings.home, output.uv_path, output.uv_version).catch(() => {});
@@ -147,8 +140,8 @@ export class AttemptCoordinator {
   }
 
   /**
-   * When this attempt waited behind one that failed, that failure, so N waiting processes do
-   * not repeat a download that just failed N times. A cancelled attempt is not shared: its
+   * When this attempt waited behind one that failed installing the same thing, that failure,
+   * so N waiting processes do not repeat a download that just failed N times. A cancelled attempt is not shared: its
    * caller stopped, not the install.
    */
   private async failureWaitedFor(): Promise<InstallError | null> {
@@ -156,6 +149,8 @@ export class AttemptCoordinator {
     if (waitedOn.length === 0) return null;
     const last = await readLastAttempt(this.layout);
     if (!last || last.ok || !last.error || last.error.code === 'cancelled' || last.purpose !== this.purpose) return null;
+    // Another spec, Python, uv or source: that failure is not this install's, so this one runs.
+    if (last.install_key !== installKey(this.settings)) return null;
     if (!waitedOn.some((holder) => holder.token === last.token)) return null;
     const error = last.error;
     return new InstallError(error.code, `${error.message} (in another installer, pid ${last.pid})`, {
@@ -186,7 +181,9 @@ export class AttemptCoordinator {
   async finish<T extends Outcome>(output: T): Promise<T | { ok: false; error: InstallErrorData }> {
     try {
       let out: T | { ok: false; error: InstallErrorData } = output;
-      if (this.lostLock && !out.ok) {
+      // The install machine ends such an attempt itself (its lock.lost event); upgrade and
+      // uninstall, which run outside a machine, learn it here.
+      if (this.lostLock && !out.ok && out.error.code !== 'locked') {
         const lost = new InstallError('locked', 'another installer took over the install lock while this one ran');
         out = { ok: false, error: toInstallErrorData(lost, out.error.phase) };
       }
@@ -204,6 +201,7 @@ export class AttemptCoordinator {
           pid: process.pid,
           host: this.lease.owner.host,
           purpose: this.purpose,
+          install_key: installKey(this.settings),
           started: new Date(this.started).toISOString(),
           finished: new Date().toISOString(),
           ok: out.ok,

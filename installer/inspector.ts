@@ -8,7 +8,7 @@
  */
 import type { InspectionEvent, Observer } from 'xstate';
 import { InstallError } from '../machines/errors.ts';
-import type { Installer, InstallerDeps } from './installer.ts';
+import type { Installer, InstallerDeps } from './types.ts';
 import { redactorFor } from './redact.ts';
 
 export interface InstallInspector {

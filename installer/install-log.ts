@@ -21,6 +21,8 @@ export interface LastAttempt {
   pid: number;
   host: string;
   purpose: string;
+  /** installKey() of the attempt's settings (installer/install-key.ts); absent in records from before it. */
+  install_key?: string;
   started: string;
   finished: string;
   ok: boolean;

@@ -7,7 +7,7 @@
  * Across processes, each attempt is wrapped in an AttemptCoordinator (installer/attempt.ts):
  * the install lock, the attempt's log and the clean-up of crashed attempts.
  */
-import { createActor, fromPromise, toPromise, type InspectionEvent, type Observer } from 'xstate';
+import { createActor, fromPromise, toPromise } from 'xstate';
 import { checkInstall, statusOf } from '../actors/check.ts';
 import { downloadUv } from '../actors/download-uv.ts';
 import { installSkypilot } from '../actors/install-skypilot.ts';
@@ -16,78 +16,26 @@ import { InstallError, toInstallErrorData } from '../machines/errors.ts';
 import {
   installMachine,
   phaseOf,
-  type ActorInput,
-  type DownloadUvOutput,
   type InstallDeps,
-  type InstallEvent,
   type InstallInput,
-  type InstallSkypilotInput,
-  type VerifyOutput,
+  type InstallMode,
 } from '../machines/install.ts';
 import type {
   InstallOutput,
   InstallPhase,
   InstallProgress,
   InstallSettings,
-  InstallStatus,
 } from '../machines/types.ts';
 import { AttemptCoordinator, redactError } from './attempt.ts';
 import { finalProgress } from './final-progress.ts';
-import type { LockOptions } from './lock.ts';
+import type { EnsureOptions, Installer, InstallerActors, InstallerDeps, InstallerEvent, InstallerListener, Work } from './types.ts';
+export type { EnsureOptions, Installer, InstallerActors, InstallerDeps, InstallerEvent, InstallerListener } from './types.ts';
 import { redactorFor } from './redact.ts';
 import { settingsFromEnv } from './settings.ts';
 import { inspectedInstaller } from './inspector.ts';
 
-export type InstallerEvent =
-  | { type: 'install-progress'; attempt: number; progress: InstallProgress }
-  | { type: 'install-state'; attempt: number; from: InstallPhase | null; to: InstallPhase; time: string };
-
-export type InstallerListener = (event: InstallerEvent) => void;
-
-type Work<I, O> = (input: I, signal: AbortSignal) => Promise<O>;
-
-/** The side effects, replaceable one by one in tests. */
-export interface InstallerActors {
-  check: Work<InstallInput, Awaited<ReturnType<typeof checkInstall>>>;
-  downloadUv: Work<ActorInput, DownloadUvOutput>;
-  installSkypilot: Work<InstallSkypilotInput, void>;
-  verify: Work<ActorInput, VerifyOutput>;
-}
-
-export interface InstallerDeps {
-  /** Read at the start of every attempt, so a changed environment applies to the next one. */
-  settings?: InstallSettings | (() => InstallSettings);
-  fetch?: typeof fetch;
-  now?: () => number;
-  actors?: Partial<InstallerActors>;
-  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
-  /**
-   * The cross-process lock, staging clean-up, attempt log and last-attempt record under
-   * CARAPACE_HOME. On by default; off by default when `actors` are replaced, since fake
-   * actors have no real home to coordinate (a test can still turn it on).
-   */
-  coordinate?: boolean;
-  /** Lock timings, for tests. */
-  lock?: Pick<LockOptions, 'heartbeatMs' | 'staleMs' | 'pollMs' | 'confirmMs'>;
-}
-
-export interface EnsureOptions {
-  /** Stops waiting; the attempt itself is cancelled when no other caller still waits. */
-  signal?: AbortSignal;
-}
-
-export interface Installer {
-  ensureSkypilot(opts?: EnsureOptions): Promise<InstallOutput>;
-  subscribe(listener: InstallerListener): () => void;
-  getStatus(): Promise<InstallStatus>;
-  /** The phase of the running attempt, or null when none runs. */
-  phase(): InstallPhase | null;
-  /** Cancels the running attempt; resolves once it has ended and cleaned up. */
-  cancel(reason?: string): Promise<void>;
-  settings(): InstallSettings;
-}
-
 const DEFAULT_ACTORS: InstallerActors = {
+  lock: async () => {},
   check: (input, signal) => checkInstall(input.settings, signal),
   downloadUv,
   installSkypilot,
@@ -122,6 +70,7 @@ function startActor(input: InstallInput, work: InstallerActors, pending: Set<Pro
     });
   const machine = installMachine.provide({
     actors: {
+      lock: track(work.lock),
       check: track(work.check),
       downloadUv: track(work.downloadUv),
       installSkypilot: track(work.installSkypilot),
@@ -151,7 +100,7 @@ export function createInstaller(deps: InstallerDeps = {}): Installer {
     }
   };
 
-  function begin(): Attempt {
+  function begin(mode: InstallMode): Attempt {
     const id = ++attempts;
     const pending = new Set<Promise<unknown>>();
     let settings: InstallSettings;
@@ -163,13 +112,12 @@ export function createInstaller(deps: InstallerDeps = {}): Installer {
       return { id, actor: null as never, result: Promise.resolve(output), waiters: 0 };
     }
     const coordinator = coordinate
-      ? new AttemptCoordinator(settings, { purpose: 'install', lock: deps.lock, started: installDeps.now() })
+      ? new AttemptCoordinator(settings, { purpose: mode, lock: deps.lock, started: installDeps.now() })
       : null;
     const redact = coordinator?.redact ?? redactorFor(settings.env);
-    const send = (event: InstallEvent) => actor.send(event);
     const actor = startActor(
-      { settings, deps: installDeps },
-      coordinator ? coordinator.wrap(work, send) : work,
+      { settings, deps: installDeps, mode },
+      coordinator ? coordinator.wrap(work) : work,
       pending,
       deps.inspect,
     );
@@ -224,18 +172,35 @@ export function createInstaller(deps: InstallerDeps = {}): Installer {
     await attempt.result;
   }
 
+  /** Starts an attempt and makes it the running one until it ends. */
+  function start(mode: InstallMode): Attempt {
+    const attempt = begin(mode);
+    running = attempt;
+    void attempt.result.finally(() => {
+      if (running === attempt) running = null;
+    });
+    return attempt;
+  }
+
   async function ensureSkypilot(opts: EnsureOptions = {}): Promise<InstallOutput> {
     if (opts.signal?.aborted) {
       return cancelledOutput(running?.actor ? phaseOf(running.actor.getSnapshot()) : 'checking', stopReason(opts.signal));
     }
-    if (!running) {
-      const attempt = begin();
-      running = attempt;
-      void attempt.result.finally(() => {
-        if (running === attempt) running = null;
-      });
-    }
-    const attempt = running;
+    return follow(running ?? start('install'), opts);
+  }
+
+  /**
+   * An upgrade is an attempt of its own (same lock, log, events and inspector as an install),
+   * started once any running attempt has ended: what that one leaves is what it upgrades.
+   */
+  async function upgrade(opts: EnsureOptions = {}): Promise<InstallOutput> {
+    while (running) await running.result;
+    if (opts.signal?.aborted) return cancelledOutput('checking', stopReason(opts.signal));
+    return follow(start('upgrade'), opts);
+  }
+
+  /** Waits for an attempt's end as one of its callers; the last caller to stop waiting cancels it. */
+  function follow(attempt: Attempt, opts: EnsureOptions): Promise<InstallOutput> {
     attempt.waiters++;
     if (!opts.signal) return attempt.result.finally(() => attempt.waiters--);
     const signal = opts.signal;
@@ -265,6 +230,7 @@ export function createInstaller(deps: InstallerDeps = {}): Installer {
 
   return {
     ensureSkypilot,
+    upgrade,
     cancel,
     subscribe(listener) {
       listeners.add(listener);

@@ -4,14 +4,13 @@
  * settings it never uses; status is asked often and each started module costs it time
  * (docs/performance.md). settings.ts builds on these for everything else.
  */
-import type { InstallSettings } from '../machines/types.ts';
+import type { StatusSettings } from '../machines/types.ts';
 
 export const DEFAULT_SKYPILOT_SPEC = 'skypilot-nightly[aws]';
 
 type Env = Record<string, string | undefined>;
 
-/** What a status check needs: where to look, what SkyPilot is called, and uv's environment on a cache miss. */
-export type StatusSettings = Pick<InstallSettings, 'home' | 'skypilot_spec' | 'env'>;
+export type { StatusSettings };
 
 /** An absolute path without `.`, `..` or empty segments: one path.resolve would return as it is. */
 const CLEAN_ABSOLUTE = /^(?:\/(?!\.\.?(?:\/|$))[^/]+)+$/;

@@ -78,9 +78,8 @@ const NETWORK_CODES = new Set([
 ]);
 
 function errnoCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' ? code : undefined;
+  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
+  return typeof error.code === 'string' ? error.code : undefined;
 }
 
 /** Maps an error from the runtime (fs, fetch, abort) to a code, or null when unknown. */
@@ -121,7 +120,7 @@ export function toInstallErrorData(error: unknown, phase: InstallPhase): Install
   }
   const code = classifyError(error) ?? 'internal';
   const message = error instanceof Error ? error.message : String(error);
-  const path = typeof error === 'object' && error !== null ? (error as { path?: unknown }).path : undefined;
+  const path = typeof error === 'object' && error !== null && 'path' in error ? error.path : undefined;
   return {
     code,
     phase,

@@ -1,71 +1,37 @@
 /**
  * The install statechart: checking → downloading_uv → installing_skypilot → verifying →
- * complete, any phase → error. Pure: it maps names to actor logic that `createInstaller`
- * provides, so nothing here touches the disk or the network. Nothing goes back; a new
- * attempt is a new actor.
+ * complete, any phase → error. `checking` first takes the install lock (waiting, visibly, for
+ * another installer when one holds it), then reads the disk. Pure: it maps names to actor
+ * logic that `createInstaller` provides, so nothing here touches the disk or the network.
+ * Nothing goes back; a new attempt is a new actor. Its types are in install-types.ts.
  */
-import { assign, emit, fromPromise, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
+import { assign, enqueueActions, fromPromise, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { InstallError, toInstallErrorData } from './errors.ts';
 import type {
-  CheckResult,
-  InstallErrorData,
-  InstallOutput,
-  InstallPhase,
-  InstallProgress,
-  InstallSettings,
-  InstallStatus,
-  WorkPhase,
-} from './types.ts';
+  ActorInput,
+  DownloadUvOutput,
+  InstallContext,
+  InstallEmitted,
+  InstallEvent,
+  InstallInput,
+  InstallSkypilotInput,
+  LockInput,
+  Report,
+  VerifyOutput,
+} from './install-types.ts';
+import { checked, failedIn, message, needsForce, output, type Checked } from './install-params.ts';
+import type { CheckResult, InstallOutput, InstallPhase, WorkPhase } from './types.ts';
 
-/** What actors may report while they work; the machine stamps the phase. */
-export type ProgressReport = Omit<InstallProgress, 'phase'>;
-export type Report = (progress: ProgressReport) => void;
-
-/** Capabilities the actors use instead of globals, so tests can replace them. */
-export interface InstallDeps {
-  fetch: typeof fetch;
-  now: () => number;
-}
-
-export interface InstallInput {
-  settings: InstallSettings;
-  deps: InstallDeps;
-}
-
-export interface InstallContext extends InstallInput {
-  check: CheckResult | null;
-  uv_path: string | null;
-  status: InstallStatus | null;
-  sky_path: string | null;
-  progress: InstallProgress | null;
-  error: InstallErrorData | null;
-}
-
-export type InstallEvent =
-  | { type: 'install.progress'; progress: InstallProgress }
-  | { type: 'install.cancel'; reason?: string };
-
-export type InstallEmitted = { type: 'progress'; progress: InstallProgress };
-
-export interface ActorInput extends InstallInput {
-  report: Report;
-}
-export interface DownloadUvOutput {
-  uv_path: string;
-  uv_version: string;
-}
-export interface InstallSkypilotInput extends ActorInput {
-  uv_path: string;
-  /** Replace whatever is there: a broken environment or a stray `sky` link. */
-  force: boolean;
-}
-export interface VerifyOutput {
-  sky_path: string;
-  sky_version: string;
-}
+export type * from './install-types.ts';
 
 function notProvided(name: string): never {
   throw new InstallError('internal', `actor "${name}" was not provided to the install machine`);
+}
+
+/** A context field every path to this point has set; null means a bug in the chart, not in the world. */
+function known<T>(value: T | null, name: string): T {
+  if (value === null) throw new InstallError('internal', `the install machine went on without ${name}`);
+  return value;
 }
 
 function reporterFor(self: { send: (event: InstallEvent) => void }, phase: WorkPhase): Report {
@@ -88,17 +54,16 @@ export const installMachine = setup({
     emitted: {} as InstallEmitted,
   },
   actors: {
+    lock: fromPromise<void, LockInput>(async () => notProvided('lock')),
     check: fromPromise<CheckResult, InstallInput>(async () => notProvided('check')),
     downloadUv: fromPromise<DownloadUvOutput, ActorInput>(async () => notProvided('downloadUv')),
     installSkypilot: fromPromise<void, InstallSkypilotInput>(async () => notProvided('installSkypilot')),
     verify: fromPromise<VerifyOutput, ActorInput>(async () => notProvided('verify')),
   },
   guards: {
-    skyReady: ({ event }) => {
-      const check = (event as unknown as { output: CheckResult }).output;
-      return check.status.sky_installed && check.sky_outdated === null;
-    },
-    hasUv: ({ event }) => (event as unknown as { output: CheckResult }).output.status.uv_installed,
+    skyReady: (_, { check, upgrade }: Checked) => !upgrade && check.status.sky_installed && check.sky_outdated === null,
+    uvOutdated: (_, { check, upgrade, pinned }: Checked) => upgrade && check.status.uv_version !== pinned,
+    hasUv: (_, { check }: Checked) => check.status.uv_installed,
   },
   actions: {
     recordProgress: assign({
@@ -107,28 +72,30 @@ export const installMachine = setup({
     enterPhase: assign({
       progress: (_, params: { phase: WorkPhase }) => ({ phase: params.phase, message: MESSAGES[params.phase], percent: null }),
     }),
-    emitProgress: emit(({ context }) => ({ type: 'progress' as const, progress: context.progress! })),
-    recordCheck: assign(({ event }) => {
-      const check = (event as unknown as { output: CheckResult }).output;
-      return { check, status: check.status, uv_path: check.uv_path, sky_path: check.sky_path };
+    emitProgress: enqueueActions(({ context, enqueue }) => {
+      if (context.progress) enqueue.emit({ type: 'progress', progress: context.progress });
     }),
-    recordUv: assign(({ context, event }) => {
-      const out = (event as unknown as { output: DownloadUvOutput }).output;
-      return {
-        uv_path: out.uv_path,
-        status: { ...context.status!, uv_installed: true, uv_version: out.uv_version },
-      };
-    }),
-    recordSky: assign(({ context, event }) => {
-      const out = (event as unknown as { output: VerifyOutput }).output;
-      return {
-        sky_path: out.sky_path,
-        status: { ...context.status!, sky_installed: true, sky_version: out.sky_version },
-      };
-    }),
+    recordCheck: assign((_, check: CheckResult) => ({ check, status: check.status, uv_path: check.uv_path, sky_path: check.sky_path })),
+    recordUv: assign(({ context }, out: DownloadUvOutput) => ({
+      uv_path: out.uv_path,
+      status: context.status && { ...context.status, uv_installed: true, uv_version: out.uv_version },
+    })),
+    recordSky: assign(({ context }, out: VerifyOutput) => ({
+      sky_path: out.sky_path,
+      status: context.status && { ...context.status, sky_installed: true, sky_version: out.sky_version },
+    })),
     recordError: assign({
-      error: ({ event }, params: { phase: WorkPhase }) =>
-        toInstallErrorData((event as unknown as { error: unknown }).error, params.phase),
+      error: (_, params: { error: unknown; phase: WorkPhase }) => toInstallErrorData(params.error, params.phase),
+    }),
+    recordWait: assign({
+      progress: (_, message: string) => ({ phase: 'checking' as const, message, percent: null }),
+    }),
+    recordLockLost: assign({
+      error: ({ context }) =>
+        toInstallErrorData(
+          new InstallError('locked', 'another installer took over the install lock while this one ran'),
+          context.progress?.phase ?? 'checking',
+        ),
     }),
     recordCancel: assign({
       error: ({ context, event }) => {
@@ -142,6 +109,7 @@ export const installMachine = setup({
   description: 'Makes SkyPilot available under CARAPACE_HOME, installing uv first when needed.',
   context: ({ input }) => ({
     ...input,
+    mode: input.mode ?? 'install',
     check: null,
     uv_path: null,
     status: null,
@@ -153,21 +121,54 @@ export const installMachine = setup({
   on: {
     'install.progress': { actions: ['recordProgress', 'emitProgress'] },
     'install.cancel': { target: '.error', actions: 'recordCancel' },
+    'lock.lost': { target: '.error', actions: 'recordLockLost' },
   },
   states: {
     checking: {
-      description: 'Reads the managed uv and the SkyPilot tool environment from disk.',
+      description: 'Takes the install lock under CARAPACE_HOME, then reads the managed uv and the SkyPilot tool environment from disk.',
       entry: [{ type: 'enterPhase', params: { phase: 'checking' } }, 'emitProgress'],
+      // The lock is held from here to the attempt's end; the coordinator releases it.
       invoke: {
-        id: 'check',
-        src: 'check',
-        input: ({ context }) => ({ settings: context.settings, deps: context.deps }),
-        onDone: [
-          { guard: 'skyReady', target: 'complete', actions: 'recordCheck' },
-          { guard: 'hasUv', target: 'installing_skypilot', actions: 'recordCheck' },
-          { target: 'downloading_uv', actions: 'recordCheck' },
-        ],
-        onError: { target: 'error', actions: { type: 'recordError', params: { phase: 'checking' } } },
+        id: 'lock',
+        src: 'lock',
+        input: ({ context, self }) => ({
+          settings: context.settings,
+          deps: context.deps,
+          onWait: (message: string) => self.send({ type: 'lock.wait', message }),
+          onLost: () => self.send({ type: 'lock.lost' }),
+        }),
+        onDone: '.reading',
+        onError: { target: 'error', actions: { type: 'recordError', params: failedIn('checking') } },
+      },
+      initial: 'locking',
+      states: {
+        locking: {
+          description: 'Takes CARAPACE_HOME/install.lock; at once unless another installer holds it.',
+          on: { 'lock.wait': { target: 'waiting', actions: [{ type: 'recordWait', params: message }, 'emitProgress'] } },
+        },
+        waiting: {
+          description: 'Another installer holds the lock: waits for it, then reads what it left (or ends with its failure when it installed the same thing).',
+          on: { 'lock.wait': { actions: [{ type: 'recordWait', params: message }, 'emitProgress'] } },
+        },
+        reading: {
+          description: 'Reads the managed uv and the SkyPilot tool environment from disk.',
+          invoke: {
+            id: 'check',
+            src: 'check',
+            input: ({ context }) => ({ settings: context.settings, deps: context.deps }),
+            onDone: [
+              { guard: { type: 'skyReady', params: checked }, target: '#install.complete', actions: { type: 'recordCheck', params: output } },
+              { guard: { type: 'uvOutdated', params: checked }, target: '#install.downloading_uv', actions: { type: 'recordCheck', params: output } },
+              {
+                guard: { type: 'hasUv', params: checked },
+                target: '#install.installing_skypilot',
+                actions: { type: 'recordCheck', params: output },
+              },
+              { target: '#install.downloading_uv', actions: { type: 'recordCheck', params: output } },
+            ],
+            onError: { target: '#install.error', actions: { type: 'recordError', params: failedIn('checking') } },
+          },
+        },
       },
     },
     downloading_uv: {
@@ -181,8 +182,8 @@ export const installMachine = setup({
           deps: context.deps,
           report: reporterFor(self, 'downloading_uv'),
         }),
-        onDone: { target: 'installing_skypilot', actions: 'recordUv' },
-        onError: { target: 'error', actions: { type: 'recordError', params: { phase: 'downloading_uv' } } },
+        onDone: { target: 'installing_skypilot', actions: { type: 'recordUv', params: output } },
+        onError: { target: 'error', actions: { type: 'recordError', params: failedIn('downloading_uv') } },
       },
     },
     installing_skypilot: {
@@ -195,11 +196,12 @@ export const installMachine = setup({
           settings: context.settings,
           deps: context.deps,
           report: reporterFor(self, 'installing_skypilot'),
-          uv_path: context.uv_path!,
-          force: context.check?.sky_problem != null || context.check?.sky_outdated != null,
+          uv_path: known(context.uv_path, 'uv_path'),
+          force: needsForce(context.check),
+          upgrade: context.mode === 'upgrade' && context.check?.status.sky_installed === true && !needsForce(context.check),
         }),
         onDone: { target: 'verifying' },
-        onError: { target: 'error', actions: { type: 'recordError', params: { phase: 'installing_skypilot' } } },
+        onError: { target: 'error', actions: { type: 'recordError', params: failedIn('installing_skypilot') } },
       },
     },
     verifying: {
@@ -213,8 +215,8 @@ export const installMachine = setup({
           deps: context.deps,
           report: reporterFor(self, 'verifying'),
         }),
-        onDone: { target: 'complete', actions: 'recordSky' },
-        onError: { target: 'error', actions: { type: 'recordError', params: { phase: 'verifying' } } },
+        onDone: { target: 'complete', actions: { type: 'recordSky', params: output } },
+        onError: { target: 'error', actions: { type: 'recordError', params: failedIn('verifying') } },
       },
     },
     complete: {
@@ -226,16 +228,17 @@ export const installMachine = setup({
       type: 'final',
     },
   },
-  output: ({ context }): InstallOutput =>
-    context.error
-      ? { ok: false, error: context.error }
-      : { ok: true, sky_path: context.sky_path!, status: context.status! },
+  output: ({ context }): InstallOutput => {
+    if (context.error) return { ok: false, error: context.error };
+    return { ok: true, sky_path: known(context.sky_path, 'sky_path'), status: known(context.status, 'status') };
+  },
 });
 
 export type InstallActor = ActorRefFrom<typeof installMachine>;
 export type InstallSnapshot = SnapshotFrom<typeof installMachine>;
 
-/** The phase a snapshot is in, as the data model names it. */
+/** The phase a snapshot is in, as the data model names it (waiting for the lock is `checking`). */
 export function phaseOf(snapshot: InstallSnapshot): InstallPhase {
-  return snapshot.value as InstallPhase;
+  const value = snapshot.value;
+  return typeof value === 'string' ? value : 'checking';
 }

@@ -77,6 +77,9 @@ export interface InstallSettings {
   env: Record<string, string | undefined>;
 }
 
+/** What a status check needs: where to look, what SkyPilot is called, and uv's environment on a cache miss. */
+export type StatusSettings = Pick<InstallSettings, 'home' | 'skypilot_spec' | 'env'>;
+
 export type InstallErrorCode =
   | 'unsupported_platform'
   | 'network'

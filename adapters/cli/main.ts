@@ -5,8 +5,7 @@
  * a command does not always need (the settings validation, help text, error formatting):
  * `status` is asked often, and each module a process starts costs it time.
  */
-import type { InstallSettings } from '../../machines/types.ts';
-import type { Installer } from '../../installer/installer.ts';
+import type { Installer, InstallSettings } from '../../installer/index.ts';
 import { parseArgs } from './args.ts';
 import { ExitError, OutputError, UsageError } from './errors.ts';
 import { processIO, type CommandIO } from './io.ts';
@@ -26,7 +25,7 @@ type Command = (ctx: CommandContext) => Promise<void>;
 
 /** Every install setting, validated: for the commands that install or remove. */
 async function settings(c: CommandContext): Promise<InstallSettings> {
-  return (await import('../../installer/settings.ts')).settingsFromEnv(c.io.env);
+  return (await import('../../installer/index.ts')).settingsFromEnv(c.io.env);
 }
 
 /** The command table: one line each. */
@@ -42,7 +41,7 @@ const COMMANDS: Record<string, Command> = {
   demo: async (c) => (await import('./commands/demo.ts')).demo(c.io, { json: c.json, keep: c.flags.keep === true }),
   serve: async (c) => (await import('./commands/serve.ts')).serve(await c.installer(), c.io, c.flags, c.signal),
   graph: async (c) => (await import('./commands/graph.ts')).graph(c.io, { format: c.flags.format }),
-  upgrade: async (c) => (await import('./commands/upgrade.ts')).upgrade(await settings(c), c.io, { json: c.json, signal: c.signal }),
+  upgrade: async (c) => (await import('./commands/upgrade.ts')).upgrade(await c.installer(), c.io, { json: c.json, signal: c.signal }),
   uninstall: async (c) => (await import('./commands/uninstall.ts')).uninstall(await settings(c), c.io, { all: c.flags.all === true, json: c.json }),
   doctor: async (c) => (await import('./commands/doctor.ts')).doctor(c.io, { json: c.json }),
 };
@@ -70,9 +69,8 @@ export async function main(argv: string[], io: CommandIO = processIO(), signal?:
       json: flags.json === true,
       signal,
       installer: async () => {
-        const { createInstaller, installer } = await import('../../installer/installer.ts');
+        const { createInstaller, inspectedInstaller, installer, settingsFromEnv } = await import('../../installer/index.ts');
         if (env === process.env) return installer();
-        const [{ inspectedInstaller }, { settingsFromEnv }] = await Promise.all([import('../../installer/inspector.ts'), import('../../installer/settings.ts')]);
         return inspectedInstaller(env, (deps) => createInstaller({ ...deps, settings: () => settingsFromEnv(env) }));
       },
     });
@@ -95,10 +93,9 @@ async function report(error: unknown, io: CommandIO): Promise<number> {
     io.stderr.write(`carapace-sky: ${error.message}\n${usageLine(error.command)}\nRun '${helpCommand}' for more.\n`);
     return 2;
   }
-  const [{ toInstallErrorData }, { formatError }, { redactorFor }, { colourOn, palette }] = await Promise.all([
-    import('../../machines/errors.ts'),
+  const [{ toInstallErrorData, redactorFor }, { formatError }, { colourOn, palette }] = await Promise.all([
+    import('../../installer/index.ts'),
     import('./progress.ts'),
-    import('../../installer/redact.ts'),
     import('./colour.ts'),
   ]);
   // A bad setting's message quotes its value, which may hold a proxy password.

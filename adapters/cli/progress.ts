@@ -3,8 +3,7 @@
  * CI, pipes), one JSON object a line with --json. Reads installer events only; the attempt's
  * last event (phase `complete` or `error`) is what it reports as the outcome.
  */
-import type { InstallerEvent } from '../../installer/installer.ts';
-import type { InstallErrorData, InstallOutput, InstallProgress } from '../../machines/types.ts';
+import type { InstallErrorData, InstallerEvent, InstallOutput, InstallProgress } from '../../installer/index.ts';
 import { colourOn, palette, type Palette } from './colour.ts';
 import type { CommandIO } from './io.ts';
 

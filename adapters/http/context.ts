@@ -1,7 +1,5 @@
 /** What a route handler gets: the request and the gatekeeper's parts, nothing global. */
-import type { Installer } from '../../installer/installer.ts';
-import type { GatekeeperSettings } from '../../installer/settings.ts';
-import type { SkyRunner } from '../../installer/sky-runner.ts';
+import type { GatekeeperSettings, Installer, SkyRunner } from '../../installer/index.ts';
 import type { EventHub } from './event-hub.ts';
 
 export interface RouteContext {

@@ -3,13 +3,7 @@
  * code, a one-line hint. Its body has the same shape as an install error so a client reads
  * every failure the same way; `phase` is null when no install or sky step was involved.
  */
-export interface HttpErrorBody {
-  code: string;
-  phase: string | null;
-  message: string;
-  hint: string;
-  detail: string | null;
-}
+import type { ErrorBody } from '../wire.ts';
 
 export class HttpError extends Error {
   readonly status: number;
@@ -35,7 +29,7 @@ export class HttpError extends Error {
     this.headers = opts.headers ?? {};
   }
 
-  body(): HttpErrorBody {
+  body(): ErrorBody {
     return { code: this.code, phase: this.phase, message: this.message, hint: this.hint, detail: this.detail };
   }
 }

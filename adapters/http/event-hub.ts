@@ -3,23 +3,17 @@
  * logged for replay, then handed to each open stream. Streams register here, never with the
  * installer, so the installer's listener count stays at one however many clients come and go.
  */
-import type { Installer, InstallerEvent } from '../../installer/installer.ts';
+import type { Installer, InstallerEvent } from '../../installer/index.ts';
 import { EventLog, type EventLogLimits, type LoggedEvent } from './event-log.ts';
 import { encodeSSE, type SSESink } from './sse.ts';
+import type { ClusterLogData, InstallStateData, ProgressData } from '../wire.ts';
 
-export interface ClusterLogEvent {
-  type: 'cluster-log';
-  cluster: string;
-  command: 'check' | 'launch';
-  stream: 'stdout' | 'stderr';
-  line: string;
-  time: string;
-}
+export type ClusterLogEvent = { type: 'cluster-log' } & ClusterLogData;
 
 export type GatekeeperEvent = InstallerEvent | ClusterLogEvent;
 
 /** The SSE `data` of each event: the wire shapes of the product contract, in snake_case. */
-export function eventData(event: GatekeeperEvent): unknown {
+export function eventData(event: GatekeeperEvent): ProgressData | InstallStateData | ClusterLogData {
   switch (event.type) {
     case 'install-progress':
       return { ...event.progress, attempt: event.attempt };

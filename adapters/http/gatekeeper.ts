@@ -4,12 +4,16 @@
  * `new Request(...)`; serve.ts puts it on Bun.serve. Every request passes, in order: Host
  * (421), Origin (403), preflight, route (404/405), token (401), then its handler.
  */
-import { toInstallErrorData } from '../../machines/errors.ts';
-import { redactError } from '../../installer/attempt.ts';
-import type { Installer } from '../../installer/installer.ts';
-import { redactorFor } from '../../installer/redact.ts';
-import { gatekeeperSettingsFromEnv, type GatekeeperSettings } from '../../installer/settings.ts';
-import { createSkyRunner, type SkyRunner } from '../../installer/sky-runner.ts';
+import {
+  createSkyRunner,
+  gatekeeperSettingsFromEnv,
+  redactError,
+  redactorFor,
+  toInstallErrorData,
+  type GatekeeperSettings,
+  type Installer,
+  type SkyRunner,
+} from '../../installer/index.ts';
 import type { RouteContext } from './context.ts';
 import { errorResponse, HttpError, json } from './errors.ts';
 import { createEventHub, type EventHub } from './event-hub.ts';

@@ -3,9 +3,7 @@
  * and for calls that wait on an install (see RouteContext.keepOpen); every other connection
  * keeps Bun's limit, so idle sockets do not pile up.
  */
-import type { Installer } from '../../installer/installer.ts';
-import type { GatekeeperSettings } from '../../installer/settings.ts';
-import type { SkyRunner } from '../../installer/sky-runner.ts';
+import type { GatekeeperSettings, Installer, SkyRunner } from '../../installer/index.ts';
 import { createGatekeeper, type Gatekeeper, type GatekeeperOptions } from './gatekeeper.ts';
 import { unguardedBind } from './security.ts';
 

@@ -15,7 +15,7 @@ describe('graph of the install machine', () => {
   test('each work phase invokes its actor', () => {
     const invokes = Object.fromEntries(graph.states.map((s) => [s.name, s.invokes]));
     expect(invokes).toEqual({
-      checking: ['check'],
+      checking: ['lock', 'check'],
       downloading_uv: ['downloadUv'],
       installing_skypilot: ['installSkypilot'],
       verifying: ['verify'],
@@ -28,6 +28,7 @@ describe('graph of the install machine', () => {
     const fromChecking = graph.transitions.filter((t) => t.from === 'checking' && t.event === 'xstate.done.actor.check');
     expect(fromChecking.map((t) => [t.to, t.guard, t.otherwise])).toEqual([
       ['complete', 'skyReady', false],
+      ['downloading_uv', 'uvOutdated', false],
       ['installing_skypilot', 'hasUv', false],
       ['downloading_uv', null, true],
     ]);
@@ -41,6 +42,30 @@ describe('graph of the install machine', () => {
     }
     expect(graph.transitions.filter((t) => t.from === 'complete' || t.from === 'error')).toEqual([]);
     expect(graph.internal).toEqual([{ event: 'install.progress', actions: ['recordProgress', 'emitProgress'] }]);
+  });
+
+  test('checking takes the lock first, waits for another installer inside it, then reads', () => {
+    const checking = graph.states.find((s) => s.name === 'checking');
+    expect(checking?.initial).toBe('locking');
+    expect(checking?.children.map((c) => [c.name, c.invokes])).toEqual([
+      ['locking', []],
+      ['waiting', []],
+      ['reading', ['check']],
+    ]);
+    expect(checking?.inner.map((t) => `${t.from} -> ${t.to}: ${t.label}`)).toEqual([
+      'locking -> reading: lock done',
+      'waiting -> reading: lock done',
+      'locking -> waiting: lock.wait',
+      'waiting -> waiting: lock.wait',
+    ]);
+    expect(graph.transitions.filter((t) => t.event === 'lock.lost').map((t) => [t.from, t.to, t.any_state])).toEqual([
+      ['checking', 'error', true],
+      ['downloading_uv', 'error', true],
+      ['installing_skypilot', 'error', true],
+      ['verifying', 'error', true],
+    ]);
+    expect(toMermaid(graph)).toContain('  state checking {\n    [*] --> locking\n');
+    expect(toMermaid(graph)).toContain('    locking --> waiting : lock.wait\n');
   });
 
   test('Mermaid and dot name every state and every transition label', () => {
@@ -89,8 +114,8 @@ describe('graphOf follows whatever machine it is given', () => {
     expect(toMermaid(g)).toContain('working --> big : fetchThing done [isBig]');
   });
 
-  test('a nested machine is refused rather than drawn wrong', () => {
-    const machine = setup({}).createMachine({ initial: 'a', states: { a: { initial: 'b', states: { b: {} } } } });
-    expect(() => graphOf(machine)).toThrow(/flat machines only/);
+  test('a machine nested deeper than one level is refused rather than drawn wrong', () => {
+    const machine = setup({}).createMachine({ initial: 'a', states: { a: { initial: 'b', states: { b: { initial: 'c', states: { c: {} } } } } } });
+    expect(() => graphOf(machine)).toThrow(/one level of nested states/);
   });
 });

@@ -29,6 +29,9 @@ function stubInstaller(output: InstallOutput = OK) {
     async getStatus() {
       return STATUS;
     },
+    async upgrade() {
+      throw new Error('not used');
+    },
     phase: () => null,
     async cancel() {},
     settings: () => {

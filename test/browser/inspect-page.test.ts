@@ -127,10 +127,13 @@ describe('GET /cluster/install/inspect', () => {
       states: Array.from(document.querySelectorAll('.state'), (n) => n.getAttribute('data-state')),
       edges: Array.from(document.querySelectorAll('.edge'), (n) => n.getAttribute('data-edge')),
       invokes: Array.from(document.querySelectorAll('.state .invoke'), (n) => n.textContent),
+      substates: Array.from(document.querySelectorAll('[data-state="checking"] .substates'), (n) => n.firstChild?.textContent),
     }));
     expect(drawn.states).toEqual(['checking', 'downloading_uv', 'installing_skypilot', 'verifying', 'complete', 'error']);
     expect(drawn.edges).toEqual(expect.arrayContaining(['checking>downloading_uv', 'checking>complete', 'verifying>error']));
-    expect(drawn.invokes).toEqual(['invoke check', 'invoke downloadUv', 'invoke installSkypilot', 'invoke verify']);
+    expect(drawn.invokes).toEqual(['invoke lock, check', 'invoke downloadUv', 'invoke installSkypilot', 'invoke verify']);
+    // Waiting for another installer is drawn inside checking.
+    expect(drawn.substates).toEqual(['locking › waiting › reading']);
     expect((await readPage(page)).current).toEqual([]);
 
     const result = installer.ensureSkypilot();

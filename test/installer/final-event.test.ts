@@ -12,6 +12,7 @@ import type { InstallProgress } from '../../machines/types.ts';
 import { CHECKS, SETTINGS } from '../machines/harness.ts';
 
 const ACTORS: InstallerActors = {
+  lock: async () => {},
   check: async () => CHECKS.nothing,
   downloadUv: async () => ({ uv_path: '/h/uv/bin/uv', uv_version: '0.10.2' }),
   installSkypilot: async () => {},

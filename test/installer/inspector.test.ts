@@ -59,8 +59,15 @@ function installStates(events: Received[]): string[] {
   if (!root) return [];
   const values = events
     .filter((e) => e.type === '@xstate.snapshot' && e.sessionId === root.sessionId)
-    .map((e) => e.snapshot.value as string);
+    .map((e) => stateName(e.snapshot.value));
   return values.filter((v, i) => v !== values[i - 1]);
+}
+
+/** `checking.waiting` for a nested value, the key alone for a top-level one. */
+function stateName(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const [key, child] = Object.entries(value as Record<string, unknown>)[0] ?? ['', ''];
+  return `${key}.${stateName(child)}`;
 }
 
 async function until(check: () => boolean, what: string, timeoutMs = 30_000) {
@@ -94,7 +101,8 @@ describe('CARAPACE_INSPECT', () => {
       // The inspector draws the chart from this definition.
       expect(JSON.parse(root.definition!).states).toHaveProperty('installing_skypilot');
       expect(installStates(received.map((r) => r.event))).toEqual([
-        'checking',
+        'checking.locking',
+        'checking.reading',
         'downloading_uv',
         'installing_skypilot',
         'verifying',
@@ -154,7 +162,8 @@ describe('CARAPACE_INSPECT', () => {
     // The process has exited: what it flushed is on its way to the server, what it did not is lost.
     await until(() => installStates(received.map((r) => r.event)).at(-1) === 'complete', 'the complete snapshot', 10_000).catch(() => {});
     expect(installStates(received.map((r) => r.event))).toEqual([
-      'checking',
+      'checking.locking',
+      'checking.reading',
       'downloading_uv',
       'installing_skypilot',
       'verifying',

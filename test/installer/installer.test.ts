@@ -11,7 +11,7 @@ function gate() {
 
 function fakeActors(over: Partial<InstallerActors> = {}) {
   const calls = { check: 0, downloadUv: 0, installSkypilot: 0, verify: 0 };
-  const actors: InstallerActors = {
+  const actors: Omit<InstallerActors, 'lock'> = {
     check: async () => (calls.check++, CHECKS.nothing),
     downloadUv: async () => (calls.downloadUv++, { uv_path: '/h/uv/bin/uv', uv_version: '0.10.2' }),
     installSkypilot: async () => void calls.installSkypilot++,
@@ -41,6 +41,29 @@ describe('installer (the singleton factory)', () => {
     expect(new Set(outputs.map((o) => JSON.stringify(o))).size).toBe(1);
     expect(outputs[0]).toMatchObject({ ok: true, sky_path: '/h/tools/bin/sky' });
     expect(installer.phase()).toBeNull();
+  });
+
+  test('upgrade is an attempt of its own after the running install, with the next attempt id and real state events', async () => {
+    const slow = gate();
+    const inputs: Array<{ upgrade?: boolean }> = [];
+    const { actors } = fakeActors({
+      check: async () => CHECKS.ready,
+      installSkypilot: async (input) => {
+        inputs.push({ upgrade: input.upgrade });
+        await slow.opened;
+      },
+    });
+    const installer = createInstaller({ settings: SETTINGS, actors });
+    const events: InstallerEvent[] = [];
+    installer.subscribe((e) => events.push(e));
+    const install = installer.ensureSkypilot();
+    const upgraded = installer.upgrade();
+    slow.open();
+    expect(await install).toMatchObject({ ok: true });
+    expect(await upgraded).toMatchObject({ ok: true, sky_path: '/h/tools/bin/sky' });
+    expect(inputs).toEqual([{ upgrade: true }]);
+    const states = events.flatMap((e) => (e.type === 'install-state' ? [`${e.attempt}:${e.to}`] : []));
+    expect(states).toEqual(['1:checking', '1:complete', '2:checking', '2:installing_skypilot', '2:verifying', '2:complete']);
   });
 
   test('after an attempt ends in error, the next call starts a fresh one', async () => {

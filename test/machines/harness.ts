@@ -1,13 +1,14 @@
 /**
- * A real interpreter of the install machine whose four actors are promises the test
- * settles by hand, so a test decides what each side effect returns and when.
+ * A real interpreter of the install machine whose four work actors are promises the test
+ * settles by hand, so a test decides what each side effect returns and when. The lock is
+ * taken at once unless the test asks to control it too (`controlLock`).
  */
 import { createActor, fromPromise } from 'xstate';
 import { installMachine, type InstallInput } from '../../machines/install.ts';
 import type { CheckResult, InstallSettings, InstallStatus } from '../../machines/types.ts';
 
 export const SRCS = ['check', 'downloadUv', 'installSkypilot', 'verify'] as const;
-export type Src = (typeof SRCS)[number];
+export type Src = (typeof SRCS)[number] | 'lock';
 
 interface Deferred {
   input: unknown;
@@ -76,7 +77,7 @@ export const CHECKS = {
   nothing: { status: status(), uv_path: null, sky_path: null, sky_problem: null, sky_outdated: null },
 } satisfies Record<string, CheckResult>;
 
-export function startControlled(input: InstallInput = { settings: SETTINGS, deps: { fetch, now: Date.now } }) {
+export function startControlled(input: InstallInput = { settings: SETTINGS, deps: { fetch, now: Date.now } }, opts: { controlLock?: boolean } = {}) {
   const pending = new Map<Src, Deferred>();
   const waiters = new Map<Src, Array<(d: Deferred) => void>>();
   const controlled = (src: Src) =>
@@ -90,7 +91,10 @@ export function startControlled(input: InstallInput = { settings: SETTINGS, deps
         }),
     );
   const machine = installMachine.provide({
-    actors: Object.fromEntries(SRCS.map((src) => [src, controlled(src)])) as never,
+    actors: {
+      ...Object.fromEntries(SRCS.map((src) => [src, controlled(src)])),
+      lock: opts.controlLock ? controlled('lock') : fromPromise(async () => {}),
+    } as never,
   });
   const actor = createActor(machine, { input });
   const emitted: unknown[] = [];

@@ -1,13 +1,14 @@
 import { describe, expect, test } from 'bun:test';
 import { waitFor } from 'xstate';
 import { InstallError } from '../../machines/errors.ts';
-import { CHECKS, settle, startControlled } from './harness.ts';
+import { phaseOf } from '../../machines/install.ts';
+import { CHECKS, SETTINGS, settle, startControlled } from './harness.ts';
 
 describe('install machine', () => {
   test('a fresh machine goes checking → downloading_uv → installing_skypilot → verifying → complete', async () => {
     const { actor, invoked } = startControlled();
-    const seen: string[] = [actor.getSnapshot().value as string];
-    actor.subscribe((s) => seen.at(-1) !== s.value && seen.push(s.value as string));
+    const seen: string[] = [phaseOf(actor.getSnapshot())];
+    actor.subscribe((s) => seen.at(-1) !== phaseOf(s) && seen.push(phaseOf(s)));
     (await invoked('check')).resolve(CHECKS.nothing);
     (await invoked('downloadUv')).resolve({ uv_path: '/h/uv/bin/uv', uv_version: '0.10.2' });
     const install = await invoked('installSkypilot');
@@ -102,5 +103,50 @@ describe('install machine', () => {
       { phase: 'downloading_uv', message: 'Downloading uv...', percent: null },
       { phase: 'downloading_uv', message: 'Downloading uv 0.10.2', percent: 50 },
     ]);
+  });
+
+  test('waiting for another installer is a state inside checking: the phase stays checking and progress names the holder', async () => {
+    const { invoked, emitted, actor } = startControlled(undefined, { controlLock: true });
+    const lock = await invoked('lock');
+    (lock.input as { onWait: (message: string) => void }).onWait('waiting for another installer (pid 42)');
+    await settle();
+    expect(actor.getSnapshot().matches({ checking: 'waiting' })).toBe(true);
+    expect(phaseOf(actor.getSnapshot())).toBe('checking');
+    expect(emitted.at(-1)).toEqual({ phase: 'checking', message: 'waiting for another installer (pid 42)', percent: null });
+    lock.resolve(undefined);
+    await settle();
+    expect(actor.getSnapshot().matches({ checking: 'reading' })).toBe(true);
+    (await invoked('check')).resolve(CHECKS.ready);
+    expect((await waitFor(actor, (s) => s.status === 'done')).output).toMatchObject({ ok: true });
+  });
+
+  test('losing the lock is an event of the machine: the running actor stops and the attempt ends with code locked', async () => {
+    const { invoked, actor } = startControlled(undefined, { controlLock: true });
+    const lock = await invoked('lock');
+    lock.resolve(undefined);
+    (await invoked('check')).resolve(CHECKS.nothing);
+    const download = await invoked('downloadUv');
+    (lock.input as { onLost: () => void }).onLost();
+    const done = await waitFor(actor, (s) => s.status === 'done');
+    expect(download.signal.aborted).toBe(true);
+    expect(done.output).toMatchObject({ ok: false, error: { code: 'locked', phase: 'downloading_uv' } });
+  });
+
+  test('upgrade mode: a working SkyPilot is upgraded, not taken as complete, and an outdated uv is replaced first', async () => {
+    const { actor, invoked } = startControlled({ settings: { ...SETTINGS, uv_version: '0.10.3' }, deps: { fetch, now: Date.now }, mode: 'upgrade' });
+    (await invoked('check')).resolve(CHECKS.ready);
+    (await invoked('downloadUv')).resolve({ uv_path: '/h/uv/bin/uv', uv_version: '0.10.3' });
+    const install = await invoked('installSkypilot');
+    expect(install.input).toMatchObject({ upgrade: true, force: false });
+    install.resolve(undefined);
+    (await invoked('verify')).resolve({ sky_path: '/h/tools/bin/sky', sky_version: '1.0.0.dev2' });
+    const done = await waitFor(actor, (s) => s.status === 'done');
+    expect(done.output).toMatchObject({ ok: true, status: { uv_version: '0.10.3', sky_version: '1.0.0.dev2' } });
+  });
+
+  test('upgrade mode: a broken SkyPilot is reinstalled with force, not upgraded', async () => {
+    const { invoked } = startControlled({ settings: SETTINGS, deps: { fetch, now: Date.now }, mode: 'upgrade' });
+    (await invoked('check')).resolve(CHECKS.broken);
+    expect((await invoked('installSkypilot')).input).toMatchObject({ upgrade: false, force: true });
   });
 });

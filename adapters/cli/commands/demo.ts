@@ -7,8 +7,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInstaller } from '../../../installer/installer.ts';
-import { settingsFromEnv } from '../../../installer/settings.ts';
+import { createInstaller, settingsFromEnv } from '../../../installer/index.ts';
 import type { CommandIO } from '../io.ts';
 import { formatStatus } from './status.ts';
 import { install } from './install.ts';

@@ -1,4 +1,4 @@
-import type { Installer } from '../../../installer/installer.ts';
+import type { Installer } from '../../../installer/index.ts';
 import { ExitError } from '../errors.ts';
 import type { CommandIO } from '../io.ts';
 import { ProgressView } from '../progress.ts';

@@ -3,8 +3,7 @@
  * running install so uv's process group and the staging folder do not outlive the service.
  */
 import { unguardedBind } from '../../http/security.ts';
-import type { Installer } from '../../../installer/installer.ts';
-import { gatekeeperSettingsFromEnv } from '../../../installer/settings.ts';
+import { gatekeeperSettingsFromEnv, type Installer } from '../../../installer/index.ts';
 import { ExitError } from '../errors.ts';
 import type { CommandIO } from '../io.ts';
 

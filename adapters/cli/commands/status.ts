@@ -1,6 +1,4 @@
-import { getInstallStatus } from '../../../actors/check.ts';
-import type { InstallStatus } from '../../../machines/types.ts';
-import { statusSettingsFromEnv } from '../../../installer/status-settings.ts';
+import { getInstallStatus, statusSettingsFromEnv, type InstallStatus } from '../../../installer/status.ts';
 import type { CommandIO } from '../io.ts';
 
 export function formatStatus(status: InstallStatus): string {

@@ -1,70 +1,16 @@
 /**
- * `uninstall [--all] [--json]`: removes SkyPilot's tool environment and its `sky` link (with
- * `uv tool uninstall` when the managed uv runs, by hand otherwise); `--all` also removes the
- * managed uv, the uv-managed Pythons, staging and caches. Only the entries installer/owned.ts
- * names go; other files, even inside those folders, stay. Logs stay: they are the record of
- * what happened. Refuses (code `locked`, exit 1) while another process installs, rather than
- * pulling files from under a running uv.
+ * `uninstall [--all] [--json]`: the core removes SkyPilot (and with `--all` uv, the managed
+ * Pythons, staging and caches); this prints what went, or the error. Exit 1 on error.
  */
-import { access } from 'node:fs/promises';
-import { join } from 'node:path';
-import { uvVersionAt } from '../../../actors/check.ts';
-import { runProcess } from '../../../actors/process.ts';
-import { assertTrusted, toolEnvPaths, uvPaths } from '../../../actors/trust.ts';
-import { packageNameOf } from '../../../actors/requirement.ts';
-import { uvEnvironment } from '../../../actors/uv-env.ts';
-import { toInstallErrorData } from '../../../machines/errors.ts';
-import type { InstallErrorData, InstallSettings } from '../../../machines/types.ts';
-import { AttemptCoordinator } from '../../../installer/attempt.ts';
-import { allEntries, ownFolders, removeOwned, skypilotEntries } from '../../../installer/owned.ts';
-import { layoutOf } from '../../../actors/layout.ts';
+import { uninstallSkypilot, type InstallSettings, type UninstallOutput } from '../../../installer/index.ts';
 import { ExitError } from '../errors.ts';
 import type { CommandIO } from '../io.ts';
 import { formatError } from '../progress.ts';
 
-const exists = (path: string) => access(path).then(() => true, () => false);
-
-type UninstallOutput = { ok: true; removed: string[]; summary: string } | { ok: false; error: InstallErrorData };
-
 export async function uninstall(settings: InstallSettings, io: CommandIO, opts: { all: boolean; json: boolean }): Promise<void> {
-  const layout = layoutOf(settings.home);
-  if (!(await exists(layout.home))) {
-    report(io, opts.json, { ok: true, removed: [], summary: `nothing to remove: ${layout.home} does not exist` });
-    return;
-  }
-  const coordinator = new AttemptCoordinator(settings, { purpose: 'uninstall' });
-  let output: UninstallOutput;
-  try {
-    await coordinator.enter({}, undefined, false);
-    const name = packageNameOf(settings.skypilot_spec);
-    const envDir = name ? join(layout.toolDir, name) : null;
-    // What was there before anything ran is what this command removed; nothing else is touched.
-    // Another user's uv must not run as this one, not even to uninstall.
-    await assertTrusted([...uvPaths(layout), ...toolEnvPaths(layout, envDir)]);
-    const sky = await skypilotEntries(layout, name);
-    if (envDir && sky.includes(envDir) && (await uvVersionAt(layout.uv, settings.env, undefined, settings.home))) {
-      const result = await runProcess(layout.uv, ['tool', 'uninstall', name!], {
-        env: await uvEnvironment(layout, settings.env),
-        timeoutMs: 120_000,
-        label: 'uv tool uninstall',
-        onStderrLine: (line) => coordinator.note(line),
-      });
-      // A broken environment can make uv refuse; the folders are removed below either way.
-      coordinator.note(`uv tool uninstall exited with ${result.exitCode}`);
-    }
-    const removed = [...sky, ...(opts.all ? await allEntries(layout) : [])];
-    await removeOwned(removed, opts.all ? ownFolders(layout) : []);
-    for (const target of removed) coordinator.note(`removed ${target}`);
-    const summary = opts.all
-      ? `removed SkyPilot, uv and the managed Pythons from ${layout.home} (logs kept in ${layout.logsDir})`
-      : `removed SkyPilot from ${layout.home}`;
-    output = { ok: true, removed, summary };
-  } catch (error) {
-    output = { ok: false, error: toInstallErrorData(error, 'checking') };
-  }
-  const final = await coordinator.finish(output);
-  report(io, opts.json, final as UninstallOutput);
-  if (!final.ok) throw new ExitError(1);
+  const output = await uninstallSkypilot(settings, { all: opts.all });
+  report(io, opts.json, output);
+  if (!output.ok) throw new ExitError(1);
 }
 
 function report(io: CommandIO, json: boolean, output: UninstallOutput): void {

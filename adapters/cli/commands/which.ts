@@ -1,4 +1,4 @@
-import { skyBinary } from '../../../installer/sky-binary.ts';
+import { skyBinary } from '../../../installer/index.ts';
 import { ExitError } from '../errors.ts';
 import type { CommandIO } from '../io.ts';
 

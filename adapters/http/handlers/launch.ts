@@ -5,8 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
-import { tail } from '../../../machines/errors.ts';
-import type { SkyStream } from '../../../installer/sky-runner.ts';
+import { tail, type SkyStream } from '../../../installer/index.ts';
 import { readJson } from '../body.ts';
 import type { RouteContext } from '../context.ts';
 import { HttpError, json } from '../errors.ts';

@@ -5,7 +5,7 @@
  * event the outcome. Install and Retry start the attempt without waiting (`{"wait": false}`).
  */
 import { createClient, GatekeeperError, type InstallStatusAnswer, type ProgressData } from '../../client.ts';
-import type { InstallErrorData, InstallPhase, InstallProgress } from '../../../machines/types.ts';
+import type { InstallErrorData, InstallPhase, InstallProgress } from '../../wire.ts';
 import { bytes, clock, STEPS, stepStates, transferFigures } from './panel-format.ts';
 
 type Mode = 'loading' | 'idle' | 'running' | 'complete' | 'error';

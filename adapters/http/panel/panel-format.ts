@@ -2,7 +2,7 @@
  * What the install panel says, as plain functions of the data (no DOM), so they are tested
  * without a browser and bundled into the page with its script.
  */
-import type { InstallPhase, InstallProgress, WorkPhase } from '../../../machines/types.ts';
+import type { InstallPhase, InstallProgress, WorkPhase } from '../../wire.ts';
 
 export const STEPS: ReadonlyArray<{ phase: WorkPhase; label: string }> = [
   { phase: 'checking', label: 'Check' },

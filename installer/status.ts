@@ -1,0 +1,9 @@
+/**
+ * The core's light entry: what `status` needs and nothing else (no installer, xstate, execa or
+ * settings validation). `status` is asked often and every module a process loads costs it
+ * time (docs/performance.md), so it imports this file rather than installer/index.ts, which
+ * loads everything. Types cost nothing at run time; the wire types are re-exported here too.
+ */
+export { getInstallStatus } from '../actors/check.ts';
+export { statusSettingsFromEnv } from './status-settings.ts';
+export type * from '../machines/types.ts';

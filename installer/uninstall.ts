@@ -1,0 +1,63 @@
+/**
+ * Uninstall: removes SkyPilot's tool environment and its `sky` link (with
+ * `uv tool uninstall` when the managed uv runs, by hand otherwise); `--all` also removes the
+ * managed uv, the uv-managed Pythons, staging and caches. Only the entries installer/owned.ts
+ * names go; other files, even inside those folders, stay. Logs stay: they are the record of
+ * what happened. Refuses (code `locked`, exit 1) while another process installs, rather than
+ * pulling files from under a running uv.
+ */
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { uvVersionAt } from '../actors/check.ts';
+import { layoutOf } from '../actors/layout.ts';
+import { runProcess } from '../actors/process.ts';
+import { packageNameOf } from '../actors/requirement.ts';
+import { assertTrusted, toolEnvPaths, uvPaths } from '../actors/trust.ts';
+import { uvEnvironment } from '../actors/uv-env.ts';
+import { toInstallErrorData } from '../machines/errors.ts';
+import type { InstallErrorData, InstallSettings } from '../machines/types.ts';
+import { AttemptCoordinator } from './attempt.ts';
+import { allEntries, ownFolders, removeOwned, skypilotEntries } from './owned.ts';
+
+const exists = (path: string) => access(path).then(() => true, () => false);
+
+export type UninstallOutput = { ok: true; removed: string[]; summary: string } | { ok: false; error: InstallErrorData };
+
+/** Removes what the product installed, under the install lock; the answer says what went. */
+export async function uninstallSkypilot(settings: InstallSettings, opts: { all: boolean }): Promise<UninstallOutput> {
+  const layout = layoutOf(settings.home);
+  if (!(await exists(layout.home))) {
+    return { ok: true, removed: [], summary: `nothing to remove: ${layout.home} does not exist` };
+  }
+  const coordinator = new AttemptCoordinator(settings, { purpose: 'uninstall' });
+  let output: UninstallOutput;
+  try {
+    await coordinator.enter({}, undefined, false);
+    const name = packageNameOf(settings.skypilot_spec);
+    const envDir = name ? join(layout.toolDir, name) : null;
+    // Another user's uv must not run as this one, not even to uninstall.
+    await assertTrusted([...uvPaths(layout), ...toolEnvPaths(layout, envDir)]);
+    // What was there before anything ran is what this command removed; nothing else is touched.
+    const sky = await skypilotEntries(layout, name);
+    if (envDir && name && sky.includes(envDir) && (await uvVersionAt(layout.uv, settings.env, undefined, settings.home))) {
+      const result = await runProcess(layout.uv, ['tool', 'uninstall', name], {
+        env: await uvEnvironment(layout, settings.env),
+        timeoutMs: 120_000,
+        label: 'uv tool uninstall',
+        onStderrLine: (line) => coordinator.note(line),
+      });
+      // A broken environment can make uv refuse; the folders are removed below either way.
+      coordinator.note(`uv tool uninstall exited with ${result.exitCode}`);
+    }
+    const removed = [...sky, ...(opts.all ? await allEntries(layout) : [])];
+    await removeOwned(removed, opts.all ? ownFolders(layout) : []);
+    for (const target of removed) coordinator.note(`removed ${target}`);
+    const summary = opts.all
+      ? `removed SkyPilot, uv and the managed Pythons from ${layout.home} (logs kept in ${layout.logsDir})`
+      : `removed SkyPilot from ${layout.home}`;
+    output = { ok: true, removed, summary };
+  } catch (error) {
+    output = { ok: false, error: toInstallErrorData(error, 'checking') };
+  }
+  return coordinator.finish(output);
+}

@@ -1,0 +1,68 @@
+/**
+ * The install machine's context, events, input and the shapes its actors take and give
+ * (machines/install.ts), apart so actors can name them without loading the machine.
+ */
+import type { CheckResult, InstallErrorData, InstallProgress, InstallSettings, InstallStatus } from './types.ts';
+
+/** What actors may report while they work; the machine stamps the phase. */
+export type ProgressReport = Omit<InstallProgress, 'phase'>;
+export type Report = (progress: ProgressReport) => void;
+
+/** Capabilities the actors use instead of globals, so tests can replace them. */
+export interface InstallDeps {
+  fetch: typeof fetch;
+  now: () => number;
+}
+
+/** `install` makes SkyPilot available; `upgrade` also moves an installed one (and uv) to the newest allowed. */
+export type InstallMode = 'install' | 'upgrade';
+
+export interface InstallInput {
+  settings: InstallSettings;
+  deps: InstallDeps;
+  /** `install` when absent. */
+  mode?: InstallMode;
+}
+
+export interface InstallContext extends InstallInput {
+  check: CheckResult | null;
+  uv_path: string | null;
+  status: InstallStatus | null;
+  sky_path: string | null;
+  progress: InstallProgress | null;
+  error: InstallErrorData | null;
+}
+
+export type InstallEvent =
+  | { type: 'install.progress'; progress: InstallProgress }
+  | { type: 'install.cancel'; reason?: string }
+  /** Another installer holds the lock; the message names it ("waiting for another installer (pid N)"). */
+  | { type: 'lock.wait'; message: string }
+  /** Another process took the lock over while this attempt held it. */
+  | { type: 'lock.lost' };
+
+export type InstallEmitted = { type: 'progress'; progress: InstallProgress };
+
+export interface LockInput extends InstallInput {
+  onWait: (message: string) => void;
+  onLost: () => void;
+}
+
+export interface ActorInput extends InstallInput {
+  report: Report;
+}
+export interface DownloadUvOutput {
+  uv_path: string;
+  uv_version: string;
+}
+export interface InstallSkypilotInput extends ActorInput {
+  uv_path: string;
+  /** Replace whatever is there: a broken environment or a stray `sky` link. */
+  force: boolean;
+  /** `uv tool upgrade` the working install instead of installing. */
+  upgrade?: boolean;
+}
+export interface VerifyOutput {
+  sky_path: string;
+  sky_version: string;
+}

@@ -4,12 +4,13 @@
  * started (uv spawns Python builds; sky spawns ssh and cloud CLIs).
  *
  * Output is streamed, never buffered whole: `sky launch` follows the job's log and may print
- * gigabytes. execa's own buffer is off (its 100 MB `maxBuffer` killed sky, issue 15); a
- * result keeps only the last TAIL_CHARS of each stream, and a line longer than
- * MAX_LINE_CHARS reaches the callback cut short, so memory stays bounded whatever the child prints.
+ * gigabytes. execa's own buffer is off (its 100 MB `maxBuffer` killed sky, issue 15); each
+ * stream goes through OutputLines (lines for the callbacks, a bounded tail for the result),
+ * so memory stays bounded whatever the child prints.
  */
 import { execa } from 'execa';
 import { InstallError, tail } from '../machines/errors.ts';
+import { OutputLines } from './output-lines.ts';
 
 export interface RunOptions {
   env?: Record<string, string | undefined>;
@@ -26,15 +27,10 @@ export interface RunOptions {
 
 export interface RunResult {
   exitCode: number;
-  /** The whole output when short, else its last TAIL_CHARS characters. */
+  /** The whole output when short, else its last TAIL_BYTES (output-lines.ts). */
   stdout: string;
   stderr: string;
 }
-
-/** Per stream: far more than any error detail shows (machines/errors.ts `tail`), and still small. */
-export const TAIL_CHARS = 64 * 1024;
-/** A longer line is cut here: a child printing without newlines must not grow one string forever. */
-export const MAX_LINE_CHARS = 8 * 1024;
 
 const KILL_GRACE_MS = 3_000;
 
@@ -47,34 +43,19 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
-interface LineBuffer {
-  text: string;
-  /** Characters dropped from the current line since it reached MAX_LINE_CHARS. */
-  dropped: number;
-}
-
-function finish(line: string, dropped: number): string {
-  return dropped > 0 ? `${line} … [${dropped} more characters not shown]` : line;
-}
-
-function* lines(buffer: LineBuffer, chunk: string, flush = false): Generator<string> {
-  const parts = (buffer.text + chunk).split(/\r?\n|\r/);
-  let rest = flush ? '' : (parts.pop() ?? '');
-  for (const [i, part] of parts.entries()) {
-    const dropped = i === 0 ? buffer.dropped : 0;
-    if (i === 0) buffer.dropped = 0;
-    if (part.trim() !== '') yield finish(part.slice(0, MAX_LINE_CHARS), dropped + Math.max(0, part.length - MAX_LINE_CHARS));
-  }
-  if (rest.length > MAX_LINE_CHARS) {
-    buffer.dropped += rest.length - MAX_LINE_CHARS;
-    rest = rest.slice(0, MAX_LINE_CHARS);
-  }
-  buffer.text = rest;
-}
-
-function keepTail(kept: string, chunk: string): string {
-  const text = kept + chunk;
-  return text.length > TAIL_CHARS ? text.slice(-TAIL_CHARS) : text;
+/**
+ * Each line read becomes garbage once handed on (redacted, framed for the event stream), and
+ * JSC lets that garbage grow the heap by hundreds of MB before it collects: the service went
+ * from 61 MB idle to 446 MB while sky printed 1 GB. A collection every GC_EVERY_BYTES read
+ * keeps it near idle, at the cost of a few ms per collection (docs/performance.md).
+ */
+const GC_EVERY_BYTES = 4 * 1024 * 1024;
+let sinceGc = 0;
+function collectEvery(bytes: number): void {
+  sinceGc += bytes;
+  if (sinceGc < GC_EVERY_BYTES) return;
+  sinceGc = 0;
+  (globalThis as { Bun?: { gc(sync: boolean): void } }).Bun?.gc(true);
 }
 
 /** Runs a command to completion; a non-zero exit is returned, not thrown. */
@@ -90,7 +71,8 @@ export async function runProcess(file: string, args: string[], opts: RunOptions)
     reject: false,
     stdin: 'ignore',
     stripFinalNewline: false,
-    encoding: 'utf8',
+    // Bytes: OutputLines decodes whole lines, so a character split across reads arrives whole.
+    encoding: 'buffer',
   });
 
   let ended: 'timeout' | 'cancelled' | null = null;
@@ -105,27 +87,26 @@ export async function runProcess(file: string, args: string[], opts: RunOptions)
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   const watchdog = opts.timeoutMs ? setTimeout(() => stop('timeout'), opts.timeoutMs) : undefined;
 
-  let stdout = '';
-  let stderr = '';
-  const outBuf: LineBuffer = { text: '', dropped: 0 };
-  const errBuf: LineBuffer = { text: '', dropped: 0 };
-  // execa's `encoding` applies to the result, not to the streams: decode them ourselves, or
-  // a multi-byte character (uv's `×`, `╰─▶`) split across two reads turns into U+FFFD.
-  child.stdout?.setEncoding('utf8');
-  child.stderr?.setEncoding('utf8');
-  child.stdout?.on('data', (chunk: string) => {
-    stdout = keepTail(stdout, chunk);
-    if (opts.onStdoutLine) for (const line of lines(outBuf, chunk)) opts.onStdoutLine(line);
-  });
-  child.stderr?.on('data', (chunk: string) => {
-    stderr = keepTail(stderr, chunk);
-    if (opts.onStderrLine) for (const line of lines(errBuf, chunk)) opts.onStderrLine(line);
-  });
+  const out = new OutputLines(opts.onStdoutLine);
+  const err = new OutputLines(opts.onStderrLine);
+  // Pulled, not pushed: a slow consumer (redaction, the event stream) holds sky back through
+  // the pipe instead of queueing what it printed in this process.
+  const pump = async (stream: NodeJS.ReadableStream | null, into: OutputLines) => {
+    if (!stream) return;
+    for await (const chunk of stream) {
+      collectEvery(chunk.length);
+      into.push(chunk as Buffer);
+    }
+  };
+  const pumped = Promise.all([pump(child.stdout, out), pump(child.stderr, err)]);
 
   try {
     const result = await child;
-    if (opts.onStdoutLine) for (const line of lines(outBuf, '', true)) opts.onStdoutLine(line);
-    if (opts.onStderrLine) for (const line of lines(errBuf, '', true)) opts.onStderrLine(line);
+    await pumped;
+    out.end();
+    err.end();
+    const stdout = out.tail();
+    const stderr = err.tail();
     // The leader may exit before its children; make sure nothing it started outlives a stop.
     if (ended) killGroup(child.pid, 'SIGKILL');
     if (ended === 'cancelled') {

@@ -93,9 +93,14 @@ export async function runProcess(file: string, args: string[], opts: RunOptions)
   // the pipe instead of queueing what it printed in this process.
   const pump = async (stream: NodeJS.ReadableStream | null, into: OutputLines) => {
     if (!stream) return;
-    for await (const chunk of stream) {
-      collectEvery(chunk.length);
-      into.push(chunk as Buffer);
+    try {
+      for await (const chunk of stream) {
+        collectEvery(chunk.length);
+        into.push(chunk as Buffer);
+      }
+    } catch {
+      // A child that could not start, or was killed, closes its pipes early (Node's "Premature
+      // close"): what it printed so far is kept, and its result says what happened.
     }
   };
   const pumped = Promise.all([pump(child.stdout, out), pump(child.stderr, err)]);

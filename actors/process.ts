@@ -107,13 +107,14 @@ export async function runProcess(file: string, args: string[], opts: RunOptions)
 
   try {
     const result = await child;
+    // The leader may exit before its children; make sure nothing it started outlives a stop
+    // (nor holds its pipes open, which the pumps below wait for).
+    if (ended) killGroup(child.pid, 'SIGKILL');
     await pumped;
     out.end();
     err.end();
     const stdout = out.tail();
     const stderr = err.tail();
-    // The leader may exit before its children; make sure nothing it started outlives a stop.
-    if (ended) killGroup(child.pid, 'SIGKILL');
     if (ended === 'cancelled') {
       throw new InstallError('cancelled', `${opts.label} was cancelled`, { detail: tail(stderr) || null });
     }

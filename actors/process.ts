@@ -45,9 +45,9 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
 
 /**
  * Each line read becomes garbage once handed on (redacted, framed for the event stream), and
- * JSC lets that garbage grow the heap by hundreds of MB before it collects: the service went
- * from 61 MB idle to 446 MB while sky printed 1 GB. A collection every GC_EVERY_BYTES read
- * keeps it near idle, at the cost of a few ms per collection (docs/performance.md).
+ * JSC lets that garbage grow the heap before it collects: while sky printed 1 GB the service
+ * went from 60 MB idle to 132 MB without this, 101 MB with it (docs/performance.md). A
+ * synchronous collection every GC_EVERY_BYTES read costs a few ms on a heap of some 20 MB.
  */
 const GC_EVERY_BYTES = 4 * 1024 * 1024;
 let sinceGc = 0;

@@ -2,9 +2,15 @@
  * Child processes for the actors: execa with argument arrays (never a shell), each child
  * the leader of its own process group so a timeout or a cancel ends it and everything it
  * started (uv spawns Python builds; sky spawns ssh and cloud CLIs).
+ *
+ * Output is streamed, never buffered whole: `sky launch` follows the job's log and may print
+ * gigabytes. execa's own buffer is off (its 100 MB `maxBuffer` killed sky, issue 15); each
+ * stream goes through OutputLines (lines for the callbacks, a bounded tail for the result),
+ * so memory stays bounded whatever the child prints.
  */
 import { execa } from 'execa';
 import { InstallError, tail } from '../machines/errors.ts';
+import { OutputLines } from './output-lines.ts';
 
 export interface RunOptions {
   env?: Record<string, string | undefined>;
@@ -15,10 +21,13 @@ export interface RunOptions {
   onStdoutLine?: (line: string) => void;
   /** What the command is, for messages: "uv tool install". */
   label: string;
+  /** The child's working directory; the parent's when absent. */
+  cwd?: string;
 }
 
 export interface RunResult {
   exitCode: number;
+  /** The whole output when short, else its last TAIL_BYTES (output-lines.ts). */
   stdout: string;
   stderr: string;
 }
@@ -53,11 +62,19 @@ function trackGroup(pid: number | undefined): void {
   liveGroups.add(pid);
 }
 
-function* lines(buffer: { text: string }, chunk: string, flush = false): Generator<string> {
-  buffer.text += chunk;
-  const parts = buffer.text.split(/\r?\n|\r/);
-  buffer.text = flush ? '' : (parts.pop() ?? '');
-  for (const part of parts) if (part.trim() !== '') yield part;
+/**
+ * Each line read becomes garbage once handed on (redacted, framed for the event stream), and
+ * JSC lets that garbage grow the heap before it collects: while sky printed 1 GB the service
+ * went from 60 MB idle to 132 MB without this, 101 MB with it (docs/performance.md). A
+ * synchronous collection every GC_EVERY_BYTES read costs a few ms on a heap of some 20 MB.
+ */
+const GC_EVERY_BYTES = 4 * 1024 * 1024;
+let sinceGc = 0;
+function collectEvery(bytes: number): void {
+  sinceGc += bytes;
+  if (sinceGc < GC_EVERY_BYTES) return;
+  sinceGc = 0;
+  (globalThis as { Bun?: { gc(sync: boolean): void } }).Bun?.gc(true);
 }
 
 /** Runs a command to completion; a non-zero exit is returned, not thrown. */
@@ -67,10 +84,14 @@ export async function runProcess(file: string, args: string[], opts: RunOptions)
     env: opts.env as Record<string, string>,
     extendEnv: false,
     detached: true,
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    // Off: execa would keep every byte and kill the child past `maxBuffer`.
+    buffer: false,
     reject: false,
     stdin: 'ignore',
     stripFinalNewline: false,
-    encoding: 'utf8',
+    // Bytes: OutputLines decodes whole lines, so a character split across reads arrives whole.
+    encoding: 'buffer',
   });
 
   trackGroup(child.pid);
@@ -86,29 +107,34 @@ export async function runProcess(file: string, args: string[], opts: RunOptions)
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   const watchdog = opts.timeoutMs ? setTimeout(() => stop('timeout'), opts.timeoutMs) : undefined;
 
-  let stdout = '';
-  let stderr = '';
-  const outBuf = { text: '' };
-  const errBuf = { text: '' };
-  // execa's `encoding` applies to the result, not to the streams: decode them ourselves, or
-  // a multi-byte character (uv's `×`, `╰─▶`) split across two reads turns into U+FFFD.
-  child.stdout?.setEncoding('utf8');
-  child.stderr?.setEncoding('utf8');
-  child.stdout?.on('data', (chunk: string) => {
-    stdout += chunk;
-    if (opts.onStdoutLine) for (const line of lines(outBuf, chunk)) opts.onStdoutLine(line);
-  });
-  child.stderr?.on('data', (chunk: string) => {
-    stderr += chunk;
-    if (opts.onStderrLine) for (const line of lines(errBuf, chunk)) opts.onStderrLine(line);
-  });
+  const out = new OutputLines(opts.onStdoutLine);
+  const err = new OutputLines(opts.onStderrLine);
+  // Pulled, not pushed: a slow consumer (redaction, the event stream) holds sky back through
+  // the pipe instead of queueing what it printed in this process.
+  const pump = async (stream: NodeJS.ReadableStream | null, into: OutputLines) => {
+    if (!stream) return;
+    try {
+      for await (const chunk of stream) {
+        collectEvery(chunk.length);
+        into.push(chunk as Buffer);
+      }
+    } catch {
+      // A child that could not start, or was killed, closes its pipes early (Node's "Premature
+      // close"): what it printed so far is kept, and its result says what happened.
+    }
+  };
+  const pumped = Promise.all([pump(child.stdout, out), pump(child.stderr, err)]);
 
   try {
     const result = await child;
-    if (opts.onStdoutLine) for (const line of lines(outBuf, '', true)) opts.onStdoutLine(line);
-    if (opts.onStderrLine) for (const line of lines(errBuf, '', true)) opts.onStderrLine(line);
-    // The leader may exit before its children; make sure nothing it started outlives a stop.
+    // The leader may exit before its children; make sure nothing it started outlives a stop
+    // (nor holds its pipes open, which the pumps below wait for).
     if (ended) killGroup(child.pid, 'SIGKILL');
+    await pumped;
+    out.end();
+    err.end();
+    const stdout = out.tail();
+    const stderr = err.tail();
     if (ended === 'cancelled') {
       throw new InstallError('cancelled', `${opts.label} was cancelled`, { detail: tail(stderr) || null });
     }

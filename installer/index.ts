@@ -18,3 +18,4 @@ export { diagnose, type Finding, type Level } from './doctor.ts';
 export { installMachine } from '../machines/install.ts';
 export { redactorFor } from './redact.ts';
 export { redactError } from './attempt.ts';
+export { snapshotTask, TaskFileError, type TaskSnapshot } from './task-file.ts';

@@ -264,7 +264,13 @@ export async function acquireLock(path: string, opts: LockOptions = {}): Promise
   };
   const mine = lockTempPath(path, owner.pid, owner.token);
   const record = JSON.stringify(owner) + '\n';
-  await writeFile(mine, record, { mode: 0o600 });
+  try {
+    await writeFile(mine, record, { mode: 0o600 });
+  } catch (error) {
+    // A full disk fails the write after the file was created: leave no empty record behind.
+    await unlink(mine).catch(() => {});
+    throw error;
+  }
 
   const waitedOn: LockOwner[] = [];
   let watched: { token: string | null; heartbeat: number; since: number } | null = null;

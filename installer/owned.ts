@@ -18,6 +18,9 @@ const STAGING_ENTRY = /^uv-[A-Za-z0-9]{6}$/;
  */
 const TEMP_FILE = /^(?:install\.lock|last-attempt\.json|uv-version\.json|ca-bundle\.pem)\.(\d+)(?:-[0-9a-f]+)?\.tmp$/;
 
+/** Private copies of launched task files, `run/launch-<pid>-<16 hex>.yaml` (installer/task-file.ts). */
+export const LAUNCH_COPY = /^launch-(\d+)-[0-9a-f]{16}\.yaml(?:\.tmp)?$/;
+
 /** What the product keeps in cache/: its own files and uv's cache (UV_CACHE_DIR's default). */
 const CACHE_ENTRIES = new Set(['uv-version.json', 'ca-bundle.pem', 'uv']);
 
@@ -30,6 +33,9 @@ const PYTHON_ENTRY = /^(?:(?:cpython|pypy|graalpy|pyodide)-\d+\.\d+[^/]*|\.lock|
 
 /** What uv keeps in UV_TOOL_DIR besides the environments. */
 const UV_TOOL_DIR_FILES = /^(?:\.lock|\.gitignore)$/;
+
+/** Where launches keep their private task copies. */
+export const runDirOf = (layout: Layout) => `${layout.home.replace(/\/$/, '')}/run`;
 
 /** The lock's takeover claim (installer/lock.ts). */
 export const takeoverPath = (lockFile: string) => `${lockFile}.takeover`;
@@ -83,7 +89,8 @@ export async function skypilotEntries(layout: Layout, packageName: string | null
 /**
  * Everything `uninstall --all` may remove besides SkyPilot: the managed uv and uvx, uv's
  * Pythons, other tool environments uv made here (they hold uv-receipt.toml) and their links,
- * the product's cache and staging entries, and the product's temporary files. Logs stay.
+ * the product's cache and staging entries, launch copies, and the product's temporary files.
+ * Logs stay.
  */
 export async function allEntries(layout: Layout): Promise<string[]> {
   const uvBin = await ownedIn(layout.uvBinDir, (name) => name === 'uv' || name === 'uvx');
@@ -97,7 +104,8 @@ export async function allEntries(layout: Layout): Promise<string[]> {
   });
   const staging = await ownedIn(layout.stagingDir, isStagingEntry);
   const cache = await ownedIn(layout.cacheDir, (name) => CACHE_ENTRIES.has(name) || tempFileOwner(name) !== null);
-  return [...uvBin, ...pythons, ...envs, ...links, ...staging, ...cache];
+  const launches = await ownedIn(runDirOf(layout), (name) => LAUNCH_COPY.test(name));
+  return [...uvBin, ...pythons, ...envs, ...links, ...staging, ...cache, ...launches];
 }
 
 /** The product's folders, innermost first: removed after their contents, and only when empty. */
@@ -111,6 +119,7 @@ export function ownFolders(layout: Layout): string[] {
     layout.toolsDir,
     layout.stagingDir,
     layout.cacheDir,
+    runDirOf(layout),
   ];
 }
 

@@ -1,7 +1,8 @@
 /**
  * Runs the managed `sky` for the gatekeeper: `sky check aws` then `sky launch -y -c NAME PATH`,
  * each line of output handed on as it arrives. Through actors/process.ts, so a cancel or a
- * timeout ends sky and the ssh and cloud CLIs it started (its whole process group).
+ * timeout ends sky and the ssh and cloud CLIs it started (its whole process group), and output
+ * is streamed with only a bounded tail kept (`sky launch` follows the job's log, without end).
  */
 import { runProcess, type RunResult } from '../actors/process.ts';
 import { InstallError } from '../machines/errors.ts';
@@ -14,6 +15,8 @@ export interface SkyRunOptions {
   /** The sky to run; the gatekeeper passes the one the install just verified. */
   sky?: string;
   signal?: AbortSignal;
+  /** sky's working directory: a launch runs in the task's folder, where its relative paths point. */
+  cwd?: string;
   onLine?: (line: string, stream: SkyStream) => void;
 }
 
@@ -24,6 +27,7 @@ export interface SkyCheckResult extends RunResult {
 
 export interface SkyRunner {
   checkAws(opts?: SkyRunOptions): Promise<SkyCheckResult>;
+  /** `task` is the gatekeeper's private copy (installer/task-file.ts), `opts.cwd` the task's folder. */
   launch(cluster: string, task: string, opts?: SkyRunOptions): Promise<RunResult>;
 }
 
@@ -55,6 +59,7 @@ export function createSkyRunner(deps: SkyRunnerDeps): SkyRunner {
       label,
       ...(timeoutMs ? { timeoutMs } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
       onStdoutLine: (line) => opts.onLine?.(line, 'stdout'),
       onStderrLine: (line) => opts.onLine?.(line, 'stderr'),
     });

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MAX_LINE_BYTES, TAIL_BYTES } from '../../actors/output-lines.ts';
 import { runProcess } from '../../actors/process.ts';
 
 /** A killed process whose parent died stays a zombie until init reaps it; that counts as gone. */
@@ -32,6 +33,24 @@ describe('runProcess', () => {
     expect(result).toEqual({ exitCode: 3, stdout: 'out\n', stderr: 'one\ntwo\n' });
     expect(lines).toEqual(['one', 'two']);
   });
+
+  test('120 MB of output, most of it one line, neither kills the child nor is kept whole', async () => {
+    // execa's default maxBuffer (100 MB) killed such a child; now only a tail is kept, and the
+    // endless line reaches the callback cut at MAX_LINE_BYTES with a note of what was dropped.
+    const lines: string[] = [];
+    const script = "head -c 120000000 /dev/zero | tr '\\0' x; echo; echo second line; echo done";
+    const result = await runProcess('/bin/sh', ['-c', script], {
+      env: { PATH: process.env.PATH },
+      label: 'sh',
+      onStdoutLine: (l) => lines.push(l),
+    });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout.length).toBeLessThanOrEqual(TAIL_BYTES);
+    expect(result.stdout).toEndWith('x\nsecond line\ndone\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toBe(`${'x'.repeat(MAX_LINE_BYTES)} … [${120_000_000 - MAX_LINE_BYTES} more bytes not shown]`);
+    expect(lines.slice(1)).toEqual(['second line', 'done']);
+  }, 60_000);
 
   test('multi-byte characters split across reads arrive whole', async () => {
     // printf writes the two halves of "×" (0xC3 0x97) in separate writes, a read apart.

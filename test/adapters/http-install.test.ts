@@ -4,7 +4,7 @@
  * the install failed (fail secure).
  */
 import { afterEach, describe, expect, test } from 'bun:test';
-import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGatekeeper, type Gatekeeper } from '../../adapters/http/gatekeeper.ts';
@@ -54,13 +54,17 @@ describe('launch', () => {
     const res = await gk.fetch(post('/cluster/launch', { cluster: 'dev-1', task }));
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ ok: true, cluster: 'dev-1', task });
-    const { events } = await readEvents(stream, (e) => e.some((x) => x.type === 'cluster-log' && x.data.command === 'launch'));
+    const { events } = await readEvents(stream, (e) => e.some((x) => x.type === 'cluster-log' && x.data.line === 'task| run: echo hello'));
     expect(phases(events)).toEqual(['checking', 'downloading_uv', 'installing_skypilot', 'verifying', 'complete']);
     const logs = events.filter((e) => e.type === 'cluster-log');
-    expect(logs.map((e) => e.data.command)).toEqual(['check', 'check', 'launch']);
+    expect(logs.map((e) => e.data.command)).toEqual(['check', 'check', 'launch', 'launch', 'launch', 'launch', 'launch']);
     expect(logs[1]!.data.line).toContain('would check credentials for: aws');
     expect(logs[2]!.data).toMatchObject({ cluster: 'dev-1', stream: 'stdout' });
-    expect(logs[2]!.data.line).toContain(`would launch: -y -c dev-1 ${task}`);
+    // sky is given the private copy, in the task's own folder, and reads the task's bytes.
+    expect(logs[2]!.data.line).toMatch(new RegExp(`would launch: -y -c dev-1 ${rig.home}/run/launch-\\d+-[0-9a-f]{16}\\.yaml$`));
+    expect(logs.slice(3).map((e) => e.data.line)).toEqual([`cwd: ${rig.home}`, 'task| resources:', 'task|   cloud: aws', 'task| run: echo hello']);
+    // The copy is gone once sky ended.
+    expect(await readdir(join(rig.home, 'run'))).toEqual([]);
     // Every cluster-log comes after the install completed.
     const completeAt = events.findIndex((e) => e.type === 'install-state' && e.data.to === 'complete');
     expect(events.findIndex((e) => e.type === 'cluster-log')).toBeGreaterThan(completeAt);

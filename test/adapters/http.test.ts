@@ -8,7 +8,7 @@ import { createGatekeeper } from '../../adapters/http/gatekeeper.ts';
 import type { Installer, InstallerListener } from '../../installer/installer.ts';
 import type { GatekeeperSettings } from '../../installer/settings.ts';
 import { gatekeeperSettingsFromEnv } from '../../installer/settings.ts';
-import type { InstallOutput } from '../../machines/types.ts';
+import type { InstallOutput, InstallSettings } from '../../machines/types.ts';
 import { BASE, local, PORT, post } from './http-harness.ts';
 
 const STATUS = { uv_installed: true, uv_version: '0.10.2', sky_installed: true, sky_version: '1.0.0.dev1', carapace_home: '/h' };
@@ -34,9 +34,8 @@ function stubInstaller(output: InstallOutput = OK) {
     },
     phase: () => null,
     async cancel() {},
-    settings: () => {
-      throw new Error('not used');
-    },
+    // Launch reads the home (for its task copy) and the environment (for redaction) only.
+    settings: () => ({ home: '/nonexistent/carapace-home', env: {} }) as unknown as InstallSettings,
   };
   return { installer, calls, listeners };
 }

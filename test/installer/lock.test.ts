@@ -177,3 +177,18 @@ describe('install lock', () => {
     await lease.release();
   });
 });
+
+describe('a failed lock write', () => {
+  test('a write that fails half-way (file size limit, as on a full disk) leaves no install.lock.*.tmp', async () => {
+    const path = await lockPath();
+    const dir = join(path, '..');
+    // RLIMIT_FSIZE 0: creating the record succeeds, writing its bytes fails (EFBIG), the same
+    // point where ENOSPC strikes. SIGXFSZ is ignored so the write fails instead of killing Bun.
+    const script = `import { acquireLock } from ${JSON.stringify(join(import.meta.dir, '../../installer/lock.ts'))};
+      await acquireLock(${JSON.stringify(path)}).then(() => process.exit(0), (e) => { console.error(e.code); process.exit(3); });`;
+    const run = await execa('/bin/sh', ['-c', 'trap "" XFSZ; ulimit -f 0; exec "$0" -e "$1"', process.execPath, script], { reject: false });
+    expect(run.stderr.trim()).toBe('EFBIG');
+    expect(run.exitCode).toBe(3);
+    expect(await readdir(dir)).toEqual([]);
+  });
+});

@@ -2,10 +2,14 @@
  * POST /cluster/launch {cluster, task}: the lazy install, then `sky check aws`, then
  * `sky launch`. Sky runs only after this attempt reported success (fail secure): a failed or
  * cancelled install answers 503 and no sky, not even one on PATH, is started.
+ *
+ * The task file is checked and copied once, when the request arrives (installer/task-file.ts),
+ * and sky launches that copy: the path is never read again. Every line sky prints and every
+ * error detail taken from its output passes the redactor before it leaves the service: the
+ * event stream can be read by any local program, and `sky check` may echo credentials.
  */
-import { stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
-import { tail, type SkyStream } from '../../../installer/index.ts';
+import { redactorFor, snapshotTask, tail, TaskFileError, type SkyStream, type TaskSnapshot } from '../../../installer/index.ts';
 import { readJson } from '../body.ts';
 import type { RouteContext } from '../context.ts';
 import { HttpError, json } from '../errors.ts';
@@ -36,18 +40,17 @@ export async function parseLaunchRequest(body: unknown): Promise<LaunchRequest> 
   if (typeof task !== 'string' || !isAbsolute(task) || task.includes('\0')) {
     throw badRequest(`"task" must be an absolute path to a task YAML, got ${JSON.stringify(task ?? null)}`, 'Send the full path of the task file.');
   }
-  const info = await stat(task).catch(() => null);
-  if (!info?.isFile()) throw badRequest(`the task file ${task} does not exist or is not a file`, 'Check the path of the task YAML.');
-  // A task runs commands and uploads files with this user's cloud credentials. Without a token,
-  // any local program can reach the service, so the task must be this user's own file and not
-  // writable by others: another user must not be able to write what we launch.
-  const uid = process.getuid?.();
-  if (uid !== undefined && (info.uid !== uid || (info.mode & 0o022) !== 0)) {
-    throw new HttpError(403, 'task_not_trusted', `the task file ${task} is not owned by this user, or others can write it`, {
-      hint: 'Launch a task YAML that you own and that only you can write (chmod go-w).',
-    });
-  }
   return { cluster, task };
+}
+
+/** Checks the task file and copies it for sky; a refusal is 400 or 403 before anything installs. */
+async function snapshot(task: string, home: string): Promise<TaskSnapshot> {
+  try {
+    return await snapshotTask(task, home);
+  } catch (error) {
+    if (!(error instanceof TaskFileError)) throw error;
+    throw new HttpError(error.code === 'task_not_trusted' ? 403 : 400, error.code, error.message, { hint: error.hint });
+  }
 }
 
 export async function launchCluster(ctx: RouteContext): Promise<Response> {
@@ -57,32 +60,38 @@ export async function launchCluster(ctx: RouteContext): Promise<Response> {
       hint: 'Wait for it to finish; its output is on the event stream as cluster-log events.',
     });
   }
+  const settings = ctx.installer.settings();
+  // The service's own secrets (the gatekeeper token) and those it hands sky.
+  const redact = redactorFor({ ...process.env, ...settings.env });
   ctx.launching.add(cluster);
+  let taken: TaskSnapshot | null = null;
   try {
+    taken = await snapshot(task, settings.home);
     ctx.keepOpen();
     const installed = await ctx.installer.ensureSkypilot();
     if (!installed.ok) return json(installed, 503);
 
     const log = (command: 'check' | 'launch') => (line: string, stream: SkyStream) =>
-      ctx.events.publish({ type: 'cluster-log', cluster, command, stream, line, time: new Date().toISOString() });
+      ctx.events.publish({ type: 'cluster-log', cluster, command, stream, line: redact(line), time: new Date().toISOString() });
     const check = await ctx.skyRunner.checkAws({ sky: installed.sky_path, onLine: log('check') });
     if (!check.ok) {
       throw new HttpError(412, 'aws_credentials', 'sky check aws: AWS is not enabled for SkyPilot', {
         phase: 'sky_check',
         hint: 'Configure AWS credentials (run `aws configure`, or set AWS_PROFILE / AWS_ACCESS_KEY_ID), then retry.',
-        detail: tail(`${check.stdout}\n${check.stderr}`) || null,
+        detail: redact(tail(`${check.stdout}\n${check.stderr}`)) || null,
       });
     }
-    const launched = await ctx.skyRunner.launch(cluster, task, { sky: installed.sky_path, onLine: log('launch') });
+    const launched = await ctx.skyRunner.launch(cluster, taken.copy, { sky: installed.sky_path, cwd: taken.cwd, onLine: log('launch') });
     if (launched.exitCode !== 0) {
       throw new HttpError(502, 'launch_failed', `sky launch exited with ${launched.exitCode}`, {
         phase: 'sky_launch',
         hint: 'Read the detail and the cluster-log events; fix the task or the cloud quota, then retry.',
-        detail: tail(launched.stderr || launched.stdout) || null,
+        detail: redact(tail(launched.stderr || launched.stdout)) || null,
       });
     }
     return json({ ok: true, cluster, task, sky_path: installed.sky_path });
   } finally {
     ctx.launching.delete(cluster);
+    await taken?.remove();
   }
 }

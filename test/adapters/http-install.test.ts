@@ -141,6 +141,9 @@ describe('launch', () => {
           ? { exitCode: 1, stdout: '', stderr: 'sky.exceptions.ResourcesUnavailableError: no capacity\n' }
           : { exitCode: 0, stdout: '', stderr: '' };
       },
+      async stopApiServer() {
+        return { stopped: true, warning: null };
+      },
     };
     const { gk, task } = await setup({ skyRunner: runner });
     const first = gk.fetch(post('/cluster/launch', { cluster: 'slow', task }));

@@ -206,7 +206,7 @@ export const installMachine = setup({
       },
     },
     verifying: {
-      description: 'Runs the installed `sky --version` and reads its version.',
+      description: 'Runs the installed `sky --version` and reads its version, then `python -m pip --version` in its environment.',
       entry: [{ type: 'enterPhase', params: { phase: 'verifying' } }, 'emitProgress'],
       invoke: {
         id: 'verify',

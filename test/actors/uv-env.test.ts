@@ -23,59 +23,48 @@ async function uvSaw(env: Record<string, string>, uvVersion = '0.10.2'): Promise
 }
 
 describe('uv runs with managed Pythons only', () => {
-  test('UV_PYTHON_PREFERENCE=only-managed reaches uv tool install', async () => {
+  test("UV_PYTHON_PREFERENCE=only-managed reaches uv tool install; a preference of the user's own is kept", async () => {
     expect((await uvSaw({})).UV_PYTHON_PREFERENCE).toBe('only-managed');
-  });
-
-  test("a preference of the user's own is kept", async () => {
     expect((await uvSaw({ UV_PYTHON_PREFERENCE: 'system' })).UV_PYTHON_PREFERENCE).toBe('system');
   });
 });
 
-describe("uv's TLS variable follows the installed release", () => {
-  const lines: Array<[string, 'UV_NATIVE_TLS' | 'UV_SYSTEM_CERTS']> = [
-    ['0.10.2', 'UV_NATIVE_TLS'],
-    ['0.10.12', 'UV_NATIVE_TLS'],
-    ['0.11.12', 'UV_SYSTEM_CERTS'],
-    ['0.12.0', 'UV_SYSTEM_CERTS'],
-  ];
-  for (const [version, reads] of lines) {
+/** `uv --version` as each release line prints it (crates/uv-cli/src/version.rs). */
+const HASH_DATE = '[0-9a-f]{9} \\d{4}-\\d\\d-\\d\\d';
+const LINES: Array<[string, 'UV_NATIVE_TLS' | 'UV_SYSTEM_CERTS', RegExp]> = [
+  ['0.10.2', 'UV_NATIVE_TLS', new RegExp(`^uv 0\\.10\\.2 \\(${HASH_DATE}\\)$`)],
+  ['0.10.12', 'UV_NATIVE_TLS', new RegExp(`^uv 0\\.10\\.12 \\(${HASH_DATE} x86_64-unknown-linux-gnu\\)$`)],
+  ['0.11.12', 'UV_SYSTEM_CERTS', new RegExp(`^uv 0\\.11\\.12 \\(${HASH_DATE} x86_64-unknown-linux-gnu\\)$`)],
+  ['0.12.0', 'UV_SYSTEM_CERTS', new RegExp(`^uv 0\\.12\\.0 \\(${HASH_DATE} x86_64-unknown-linux-gnu\\)$`)],
+];
+
+async function printedVersion(uv: string, env: Record<string, string> = {}): Promise<string> {
+  return Bun.spawnSync([uv, '--version'], { env: { PATH: process.env.PATH ?? '', ...env } }).stdout.toString().trim();
+}
+
+describe('uv release lines', () => {
+  for (const [version, reads, shape] of LINES) {
     const other = reads === 'UV_NATIVE_TLS' ? 'UV_SYSTEM_CERTS' : 'UV_NATIVE_TLS';
-    test(`uv ${version} gets ${reads}, with the value the user gave either name`, async () => {
+    test(`uv ${version}: its --version is read, and it gets ${reads} with the value the user gave either name`, async () => {
+      const { home, layout } = await homeWithUv({}, version);
+      expect(await printedVersion(layout.uv)).toMatch(shape);
+      expect(await uvVersionAt(layout.uv, { PATH: process.env.PATH }, undefined, home)).toBe(version);
       for (const given of ['UV_NATIVE_TLS', 'UV_SYSTEM_CERTS']) {
         const saw = await uvSaw({ [given]: 'true' }, version);
         expect(saw[reads]).toBe('true');
         expect(saw[other]).toBe('-');
       }
-    });
-  }
-
-  test('neither variable is set when the user set none', async () => {
-    for (const version of ['0.10.2', '0.11.12']) {
+      // None set: none given.
       expect(await uvSaw({}, version)).toMatchObject({ UV_NATIVE_TLS: '-', UV_SYSTEM_CERTS: '-' });
-    }
-  });
-
-  test("the name uv reads keeps the user's own value when both are set", async () => {
-    expect(await uvSaw({ UV_NATIVE_TLS: 'false', UV_SYSTEM_CERTS: 'true' }, '0.10.2')).toMatchObject({ UV_NATIVE_TLS: 'false', UV_SYSTEM_CERTS: '-' });
-    expect(await uvSaw({ UV_NATIVE_TLS: 'false', UV_SYSTEM_CERTS: 'true' }, '0.11.12')).toMatchObject({ UV_NATIVE_TLS: '-', UV_SYSTEM_CERTS: 'true' });
-  });
-});
-
-describe("uv's --version on each release line", () => {
-  const cases: Array<[string, Record<string, string>, RegExp]> = [
-    ['0.10.2', {}, /^uv 0\.10\.2 \([0-9a-f]{9} \d{4}-\d\d-\d\d\)$/],
-    ['0.10.12', {}, /^uv 0\.10\.12 \([0-9a-f]{9} \d{4}-\d\d-\d\d x86_64-unknown-linux-gnu\)$/],
-    ['0.11.12', {}, /^uv 0\.11\.12 \([0-9a-f]{9} \d{4}-\d\d-\d\d x86_64-unknown-linux-gnu\)$/],
-    ['0.11.16', { STANDIN_UV_NO_GIT: '1' }, /^uv 0\.11\.16 \(x86_64-unknown-linux-gnu\)$/],
-    ['0.12.0', {}, /^uv 0\.12\.0 \([0-9a-f]{9} \d{4}-\d\d-\d\d x86_64-unknown-linux-gnu\)$/],
-  ];
-  for (const [version, env, shape] of cases) {
-    test(`uv ${version}${env.STANDIN_UV_NO_GIT ? ' (built without git)' : ''}: printed as uv prints it, read as ${version}`, async () => {
-      const { home, layout } = await homeWithUv({}, version);
-      const printed = Bun.spawnSync([layout.uv, '--version'], { env: { PATH: process.env.PATH ?? '', ...env } }).stdout.toString().trim();
-      expect(printed).toMatch(shape);
-      expect(await uvVersionAt(layout.uv, { PATH: process.env.PATH, ...env }, undefined, home)).toBe(version);
     });
   }
+
+  test("a uv built without git information prints only its triple, and is read; the name uv reads keeps the user's value", async () => {
+    const { home, layout } = await homeWithUv({}, '0.11.16');
+    const env = { STANDIN_UV_NO_GIT: '1' };
+    expect(await printedVersion(layout.uv, env)).toBe('uv 0.11.16 (x86_64-unknown-linux-gnu)');
+    expect(await uvVersionAt(layout.uv, { PATH: process.env.PATH, ...env }, undefined, home)).toBe('0.11.16');
+    expect(await uvSaw({ UV_NATIVE_TLS: 'false', UV_SYSTEM_CERTS: 'true' }, '0.10.2')).toMatchObject({ UV_NATIVE_TLS: 'false', UV_SYSTEM_CERTS: '-' });
+    expect(await uvSaw({ UV_NATIVE_TLS: 'false', UV_SYSTEM_CERTS: 'true' }, '0.11.16')).toMatchObject({ UV_NATIVE_TLS: '-', UV_SYSTEM_CERTS: 'true' });
+  });
 });

@@ -4,10 +4,13 @@
  * uv release reads (UV_NATIVE_TLS before 0.11, UV_SYSTEM_CERTS from 0.11) with the user's value.
  */
 import { describe, expect, test } from 'bun:test';
-import { readFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { uvVersionAt } from '../../actors/check.ts';
 import { installSkypilot } from '../../actors/install-skypilot.ts';
+import { verifySky } from '../../actors/verify.ts';
+import { standinPythonScript } from '../../demo/standin-uv.ts';
 import { homeWithUv } from './standin.ts';
 
 const deps = { fetch, now: Date.now };
@@ -22,7 +25,36 @@ async function uvSaw(env: Record<string, string>, uvVersion = '0.10.2'): Promise
   return Object.fromEntries(line.split(' ').slice(2).map((pair) => pair.split('=') as [string, string]));
 }
 
+/** A Python 3.12 "found on the system", the way pyenv lays one out. */
+async function pyenvPython(): Promise<{ root: string; python: string }> {
+  const root = await mkdtemp(join(tmpdir(), 'carapace-pyenv-'));
+  const bin = join(root, 'versions/3.12.4/bin');
+  await mkdir(bin, { recursive: true });
+  await writeFile(join(bin, 'python3.12'), standinPythonScript('3.12.4'));
+  await chmod(join(bin, 'python3.12'), 0o755);
+  return { root, python: join(bin, 'python3.12') };
+}
+
 describe('uv runs with managed Pythons only', () => {
+  test('a pyenv Python on the machine is not what SkyPilot runs on (removing it breaks nothing), unless the user asks for system Pythons', async () => {
+    const pyenv = await pyenvPython();
+    const { layout, settings } = await homeWithUv({ STANDIN_UV_SYSTEM_PYTHON: pyenv.python });
+    const install = () => installSkypilot({ settings, deps, uv_path: layout.uv, force: true, report: () => {} }, new AbortController().signal);
+    const envPython = join(layout.toolDir, 'skypilot-nightly/bin/python');
+    await install();
+    expect(await readlink(envPython)).toStartWith(`${layout.pythonDir}/`);
+    // The user's own choice: with no managed Python to prefer, uv takes the pyenv one.
+    await rm(layout.pythonDir, { recursive: true });
+    settings.env.UV_PYTHON_PREFERENCE = 'system';
+    await install();
+    expect(await readlink(envPython)).toBe(pyenv.python);
+    delete settings.env.UV_PYTHON_PREFERENCE;
+    await install();
+    expect(await readlink(envPython)).toStartWith(`${layout.pythonDir}/`);
+    await rm(pyenv.root, { recursive: true });
+    expect(await verifySky({ settings, deps, report: () => {} }, new AbortController().signal)).toMatchObject({ sky_path: layout.sky });
+  });
+
   test("UV_PYTHON_PREFERENCE=only-managed reaches uv tool install; a preference of the user's own is kept", async () => {
     expect((await uvSaw({})).UV_PYTHON_PREFERENCE).toBe('only-managed');
     expect((await uvSaw({ UV_PYTHON_PREFERENCE: 'system' })).UV_PYTHON_PREFERENCE).toBe('system');

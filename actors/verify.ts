@@ -25,15 +25,14 @@ export function parsePipVersion(output: string): string | null {
 
 /** Runs one check; a program that cannot start is verify_failed, a cancel or timeout stays what it is. */
 async function run(program: string, args: string[], env: Record<string, string>, input: VerifyInput, signal: AbortSignal): Promise<RunResult> {
-  return runProcess(program, args, { env, signal, timeoutMs: input.settings.verify_timeout_ms, label: [program.slice(program.lastIndexOf('/') + 1), ...args].join(' ') }).catch(
-    (error: unknown) => {
-      const code = classifyError(error);
-      if (code === 'cancelled' || code === 'timeout') throw error;
-      throw new InstallError('verify_failed', `${program} could not be started`, {
-        detail: error instanceof Error ? error.message : String(error),
-      });
-    },
-  );
+  const label = [program.slice(program.lastIndexOf('/') + 1), ...args].join(' ');
+  return runProcess(program, args, { env, signal, timeoutMs: input.settings.verify_timeout_ms, label }).catch((error: unknown) => {
+    const code = classifyError(error);
+    if (code === 'cancelled' || code === 'timeout') throw error;
+    throw new InstallError('verify_failed', `${program} could not be started`, {
+      detail: error instanceof Error ? error.message : String(error),
+    });
+  });
 }
 
 /** The tool environment `spec` installs into: UV_TOOL_DIR/<normalised package name>. */

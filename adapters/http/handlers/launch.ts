@@ -1,7 +1,8 @@
 /**
  * POST /cluster/launch {cluster, task}: the lazy install, then `sky check aws` (when it fails,
- * once more after `sky api stop`), then `sky launch`. Sky runs only after this attempt reported success (fail secure): a failed or
- * cancelled install answers 503 and no sky, not even one on PATH, is started.
+ * once more after `sky api stop`), then `sky launch`. Sky runs only after this attempt
+ * reported success (fail secure): a failed or cancelled install answers 503 and no sky, not
+ * even one on PATH, is started.
  *
  * The task file is checked and copied once, when the request arrives (installer/task-file.ts),
  * and sky launches that copy: the path is never read again. Every line sky prints and every

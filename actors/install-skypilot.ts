@@ -9,6 +9,7 @@
  */
 import { mkdir, statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { uvVersionAt } from './check.ts';
 import { layoutOf } from './layout.ts';
 import { InstallError, tail, uvInstallFailureCode } from '../machines/errors.ts';
 import type { InstallSkypilotInput } from '../machines/install.ts';
@@ -36,8 +37,10 @@ export async function installSkypilot(input: InstallSkypilotInput, signal: Abort
   const args = input.upgrade ? uvUpgradeArgs(input.settings) : uvInstallArgs(input);
   const label = `uv tool ${args[1]}`;
   input.report({ message: `uv ${args.join(' ')}`, percent: null });
+  // Cached by the check or the download, so this runs nothing; it names uv's TLS variable.
+  const uvVersion = await uvVersionAt(input.uv_path, input.settings.env, signal, input.settings.home);
   const result = await runProcess(input.uv_path, args, {
-    env: await uvEnvironment(layout, input.settings.env),
+    env: await uvEnvironment(layout, input.settings.env, uvVersion),
     signal,
     timeoutMs: input.settings.install_timeout_ms,
     label,

@@ -60,27 +60,39 @@ function envOfInterpreter(interpreter: string): string | null {
   return /^(\/.+)\/bin\/python[\d.]*$/.exec(interpreter)?.[1] ?? null;
 }
 
-/** Version from the environment's dist-info METADATA (`Version:` header). */
-async function distVersion(envDir: string, name: string): Promise<string | null> {
+/** What the environment's site-packages say: the tool's version (its METADATA `Version:`) and whether pip is there. */
+interface DistInfo {
+  version: string | null;
+  pip: boolean;
+}
+
+/**
+ * One scan of site-packages answers both: it lists the dist-info folders (pip's is matched in
+ * the same walk, and no folder is opened but the tool's, to read its METADATA), so checking
+ * pip costs `status` no file operation of its own (docs/performance.md).
+ */
+async function distInfo(envDir: string, name: string): Promise<DistInfo> {
   // Wheel dist-info folders use the name with `_` for `-`; older ones keep their own case.
   const dist = name.replace(/[-_.]+/g, '_').toLowerCase();
-  const exact = new Bun.Glob(`lib/python*/site-packages/${dist}-*.dist-info/METADATA`);
-  const any = new Bun.Glob('lib/python*/site-packages/*.dist-info/METADATA');
+  const exact = new Bun.Glob(`lib/python*/site-packages/{${dist}-*,pip-*}.dist-info`);
+  const any = new Bun.Glob('lib/python*/site-packages/*.dist-info');
+  let pip = false;
   for (const glob of [exact, any]) {
     let found: string[];
     try {
-      found = [...glob.scanSync({ cwd: envDir })];
+      found = [...glob.scanSync({ cwd: envDir, onlyFiles: false })];
     } catch {
-      return null; // no environment folder
+      return { version: null, pip }; // no environment folder
     }
-    for (const metadata of found) {
-      const folder = metadata.split('/')[3] ?? '';
+    pip ||= found.some((folder) => folder.split('/')[3]?.startsWith('pip-'));
+    for (const path of found) {
+      const folder = path.split('/')[3] ?? '';
       if (folder.slice(0, folder.indexOf('-')).replace(/[-_.]+/g, '_').toLowerCase() !== dist) continue;
-      const version = /^Version:\s*(\S+)/m.exec((await readText(`${envDir}/${metadata}`)) ?? '')?.[1];
-      if (version) return version;
+      const version = /^Version:\s*(\S+)/m.exec((await readText(`${envDir}/${path}/METADATA`)) ?? '')?.[1];
+      if (version) return { version, pip };
     }
   }
-  return null;
+  return { version: null, pip };
 }
 
 /** Whether anything (a file, a folder) is at `path`, after links. */
@@ -131,7 +143,7 @@ export async function inspectToolEnv(layout: Layout, spec: string): Promise<Tool
   const receipt = await readText(`${envDir}/uv-receipt.toml`);
   // uv names a tool's environment after its normalised package name.
   const name = envDir.slice(envDir.lastIndexOf('/') + 1);
-  const version = await distVersion(envDir, name);
+  const { version, pip } = await distInfo(envDir, name);
   const broken = (problem: string): ToolEnvReport => ({ envDir, version, runnable: false, problem, receipt: null });
 
   // uv writes the receipt last, after the packages and the entry points (install_executables
@@ -147,5 +159,8 @@ export async function inspectToolEnv(layout: Layout, spec: string): Promise<Tool
     return broken(`sky cannot start: its interpreter ${interpreter} is ${existsSync(interpreter) ? 'not executable' : 'missing'}`);
   }
   if (version === null) return broken(`no ${name} METADATA in ${envDir}`);
+  // SkyPilot builds wheels for remote clusters with pip (docs.skypilot.co installation page):
+  // without it the install works until the first launch, so it counts as broken and is replaced.
+  if (!pip) return broken(`no pip in ${envDir}: SkyPilot needs it to launch clusters`);
   return { envDir, version, runnable: true, problem: null, receipt };
 }

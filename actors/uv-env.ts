@@ -27,7 +27,35 @@ async function caBundle(layout: Layout, certs: string[]): Promise<string> {
   return path;
 }
 
-export async function uvEnvironment(layout: Layout, env: Record<string, string | undefined>): Promise<Record<string, string>> {
+/** `0.11.3` → [0, 11]; null for anything else. */
+function minorOf(version: string): [number, number] | null {
+  const match = /^(\d+)\.(\d+)/.exec(version);
+  return match ? [Number(match[1]), Number(match[2])] : null;
+}
+
+/**
+ * uv 0.11 renamed UV_NATIVE_TLS (use the platform's certificates) to UV_SYSTEM_CERTS and
+ * deprecated the old name (uv-skypilot-facts.md, uv release lines). A user who set either
+ * means the same thing whichever uv the product installed, so that uv gets the name it reads,
+ * with the user's value, and not the other (an older uv ignores the new name; a newer one
+ * warns on the old). Unknown version: both names, as the user's environment had them.
+ */
+function tlsVariables(out: Record<string, string>, uvVersion: string | null | undefined): void {
+  const value = out.UV_SYSTEM_CERTS ?? out.UV_NATIVE_TLS;
+  const minor = uvVersion ? minorOf(uvVersion) : null;
+  if (value === undefined || minor === null) return;
+  const readsSystemCerts = minor[0] > 0 || minor[1] >= 11;
+  const [wanted, other] = readsSystemCerts ? ['UV_SYSTEM_CERTS', 'UV_NATIVE_TLS'] : ['UV_NATIVE_TLS', 'UV_SYSTEM_CERTS'];
+  out[wanted] ??= value;
+  delete out[other];
+}
+
+/** `uvVersion`: the installed uv's, which decides the TLS variable's name (unknown: passed as given). */
+export async function uvEnvironment(
+  layout: Layout,
+  env: Record<string, string | undefined>,
+  uvVersion?: string | null,
+): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
   out.UV_TOOL_DIR = layout.toolDir;
@@ -41,6 +69,12 @@ export async function uvEnvironment(layout: Layout, env: Record<string, string |
   out.PATH = out.PATH ? `${layout.toolBinDir}${delimiter}${out.PATH}` : layout.toolBinDir;
   // Progress bars are for terminals; we read uv's stderr line by line.
   out.UV_NO_PROGRESS ??= '1';
+  // The promise is "no system Python": by default uv binds the tool environment to a pyenv,
+  // Homebrew or distribution Python it finds, and SkyPilot breaks when that one is removed or
+  // upgraded. only-managed makes uv use, and download, its own Pythons (uv-skypilot-facts.md).
+  // A preference of the user's own is theirs to choose.
+  out.UV_PYTHON_PREFERENCE ??= 'only-managed';
+  tlsVariables(out, uvVersion);
   const trust = await trustPlan(env);
   if (trust.needsBundle && trust.certs) out.SSL_CERT_FILE = await caBundle(layout, trust.certs);
   return out;

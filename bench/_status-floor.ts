@@ -2,8 +2,8 @@
  * Not a benchmark of its own (run.ts skips `_` files): the least a complete status can do in
  * one fresh Bun process, as a floor for bench/status.ts. One file, no imports, no settings,
  * no error handling: the same reads and checks as actors/check.ts and actors/tool-env.ts on
- * a healthy install (uv's cached version, sky's shebang, the receipt, METADATA found by glob,
- * two executable checks), then one line of JSON on fd 1.
+ * a healthy install (uv's cached version, sky's shebang, the receipt, the tool's and pip's
+ * dist-info folders found by one glob, METADATA, two executable checks), then one line of JSON on fd 1.
  */
 const home = process.env.CARAPACE_HOME!;
 const uv = `${home}/uv/bin/uv`;
@@ -17,10 +17,12 @@ const envDir = python.slice(0, python.lastIndexOf('/bin/'));
 const receipt = await Bun.file(`${envDir}/uv-receipt.toml`).text();
 const name = envDir.slice(envDir.lastIndexOf('/') + 1).replaceAll('-', '_');
 let version: string | null = null;
-for (const path of new Bun.Glob(`lib/python*/site-packages/${name}-*.dist-info/METADATA`).scanSync({ cwd: envDir })) {
-  version = /^Version:\s*(\S+)/m.exec(await Bun.file(`${envDir}/${path}`).text())?.[1] ?? null;
+let pip = false;
+for (const path of new Bun.Glob(`lib/python*/site-packages/{${name}-*,pip-*}.dist-info`).scanSync({ cwd: envDir, onlyFiles: false })) {
+  if (path.split('/')[3]!.startsWith('pip-')) pip = true;
+  else version = /^Version:\s*(\S+)/m.exec(await Bun.file(`${envDir}/${path}/METADATA`).text())?.[1] ?? null;
 }
-const runnable = receipt.length > 0 && Bun.which(sky) !== null && Bun.which(python) !== null && version !== null;
+const runnable = receipt.length > 0 && Bun.which(sky) !== null && Bun.which(python) !== null && version !== null && pip;
 const status = { uv_installed: uvVersion !== null, uv_version: uvVersion, sky_installed: runnable, sky_version: version, carapace_home: home };
 const out = Bun.stdout.writer();
 out.write(JSON.stringify(status) + '\n');

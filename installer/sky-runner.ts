@@ -4,6 +4,7 @@
  * timeout ends sky and the ssh and cloud CLIs it started (its whole process group), and output
  * is streamed with only a bounded tail kept (`sky launch` follows the job's log, without end).
  */
+import { stopApiServer, type StopApiServerOutput } from '../actors/api-server.ts';
 import { runProcess, type RunResult } from '../actors/process.ts';
 import { InstallError } from '../machines/errors.ts';
 import type { InstallSettings } from '../machines/types.ts';
@@ -29,6 +30,8 @@ export interface SkyRunner {
   checkAws(opts?: SkyRunOptions): Promise<SkyCheckResult>;
   /** `task` is the gatekeeper's private copy (installer/task-file.ts), `opts.cwd` the task's folder. */
   launch(cluster: string, task: string, opts?: SkyRunOptions): Promise<RunResult>;
+  /** `sky api stop`: bounded, never throws but on cancel; a failure is the warning (actors/api-server.ts). */
+  stopApiServer(opts?: Pick<SkyRunOptions, 'sky' | 'signal'>): Promise<StopApiServerOutput>;
 }
 
 export interface SkyRunnerDeps {
@@ -49,10 +52,15 @@ export function awsEnabled(result: RunResult): boolean {
 }
 
 export function createSkyRunner(deps: SkyRunnerDeps): SkyRunner {
-  async function run(args: string[], label: string, timeoutMs: number | undefined, opts: SkyRunOptions): Promise<RunResult> {
+  async function skyOf(opts: SkyRunOptions): Promise<{ sky: string; settings: InstallSettings }> {
     const settings = deps.settings();
     const sky = opts.sky ?? (await skyBinary(settings.home, settings.env));
     if (!sky) throw new InstallError('verify_failed', 'no sky to run: SkyPilot is not installed');
+    return { sky, settings };
+  }
+
+  async function run(args: string[], label: string, timeoutMs: number | undefined, opts: SkyRunOptions): Promise<RunResult> {
+    const { sky, settings } = await skyOf(opts);
     return runProcess(sky, args, {
       // Python block-buffers a pipe; unbuffered, each line reaches the event stream as sky prints it.
       env: { ...settings.env, PYTHONUNBUFFERED: '1' },
@@ -72,6 +80,10 @@ export function createSkyRunner(deps: SkyRunnerDeps): SkyRunner {
     },
     launch(cluster, task, opts = {}) {
       return run(['launch', '-y', '-c', cluster, task], 'sky launch', deps.launchTimeoutMs, opts);
+    },
+    async stopApiServer(opts = {}) {
+      const { sky, settings } = await skyOf(opts);
+      return stopApiServer({ sky, env: settings.env, ...(opts.signal ? { signal: opts.signal } : {}) });
     },
   };
 }

@@ -8,6 +8,7 @@
  */
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
+import { stopApiServer } from '../actors/api-server.ts';
 import { uvVersionAt } from '../actors/check.ts';
 import { layoutOf } from '../actors/layout.ts';
 import { runProcess } from '../actors/process.ts';
@@ -39,9 +40,15 @@ export async function uninstallSkypilot(settings: InstallSettings, opts: { all: 
     await assertTrusted([...uvPaths(layout), ...toolEnvPaths(layout, envDir)]);
     // What was there before anything ran is what this command removed; nothing else is touched.
     const sky = await skypilotEntries(layout, name);
-    if (envDir && name && sky.includes(envDir) && (await uvVersionAt(layout.uv, settings.env, undefined, settings.home))) {
+    // A local API server started by this sky would go on running from files about to go.
+    if (sky.includes(layout.sky)) {
+      const { warning } = await stopApiServer({ sky: layout.sky, env: await uvEnvironment(layout, settings.env) });
+      if (warning) coordinator.note(`warning: ${warning}`);
+    }
+    const uvVersion = await uvVersionAt(layout.uv, settings.env, undefined, settings.home);
+    if (envDir && name && sky.includes(envDir) && uvVersion) {
       const result = await runProcess(layout.uv, ['tool', 'uninstall', name], {
-        env: await uvEnvironment(layout, settings.env),
+        env: await uvEnvironment(layout, settings.env, uvVersion),
         timeoutMs: 120_000,
         label: 'uv tool uninstall',
         onStderrLine: (line) => coordinator.note(line),

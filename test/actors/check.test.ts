@@ -4,7 +4,7 @@
  * installed, with the reason, and the next ensure repairs it with --force.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { chmod, readdir, readFile, rm, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, readdir, readFile, rename, rm, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkInstall, getInstallStatus } from '../../actors/check.ts';
 import { createInstaller, type InstallerEvent } from '../../installer/installer.ts';
@@ -130,6 +130,27 @@ describe('installed means verified', () => {
     expect(JSON.parse(cli.stdout)).toMatchObject({ sky_installed: false, sky_problem: status.sky_problem });
     const text = await runCli(['status'], envFor(home));
     expect(text.stdout).toContain('not usable');
+    await repairWithForce(home, settings);
+  });
+
+  test('an environment without pip fails verify, is reported by status without starting Python, and repaired', async () => {
+    const home = await tempHome('carapace-check-');
+    const noPip = await createInstaller({ settings: settingsFromEnv(envFor(home, { STANDIN_UV_NO_PIP: '1' })) }).ensureSkypilot();
+    expect(noPip).toMatchObject({ ok: false, error: { code: 'verify_failed', phase: 'verifying' } });
+    const settings = settingsFromEnv(envFor(home));
+    // A Python that leaves a mark if anything runs it: status reads pip's files instead.
+    const python = await managedPython(home);
+    const kept = `${python}.kept`;
+    const mark = join(home, '..', 'python-ran');
+    await rename(python, kept);
+    await writeFile(python, `#!/bin/sh\ntouch '${mark}'\nexit 1\n`);
+    await chmod(python, 0o755);
+    const status = await getInstallStatus(settings);
+    expect(status).toMatchObject({ sky_installed: false, sky_version: null });
+    expect(status.sky_problem).toMatch(/no pip in .*skypilot-nightly/);
+    expect(JSON.parse((await runCli(['status', '--json'], envFor(home))).stdout)).toMatchObject({ sky_problem: status.sky_problem });
+    expect(await readFile(mark).then(() => true, () => false)).toBe(false);
+    await rename(kept, python);
     await repairWithForce(home, settings);
   });
 

@@ -7,11 +7,11 @@ import { layoutOf } from '../../actors/layout.ts';
 import { standinUvScript } from '../../demo/standin-uv.ts';
 import type { InstallSettings } from '../../machines/types.ts';
 
-export async function homeWithUv(env: Record<string, string> = {}) {
+export async function homeWithUv(env: Record<string, string> = {}, uvVersion = '0.10.2') {
   const home = join(await mkdtemp(join(tmpdir(), 'carapace-actor-')), 'home');
   const layout = layoutOf(home);
   await mkdir(layout.uvBinDir, { recursive: true });
-  await writeFile(layout.uv, standinUvScript({ version: '0.10.2' }));
+  await writeFile(layout.uv, standinUvScript({ version: uvVersion }));
   await chmod(layout.uv, 0o755);
   const settings: InstallSettings = settingsFromEnv({ PATH: process.env.PATH, CARAPACE_HOME: home, ...env });
   return { home, layout, settings };

@@ -1,6 +1,7 @@
 /** `carapace-sky uninstall [--all]`: removes what the product installed; refuses during an install. */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { lstat, readdir, writeFile } from 'node:fs/promises';
+import { execa } from 'execa';
+import { lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { startMirror, type Mirror } from '../../demo/mirror.ts';
@@ -57,6 +58,33 @@ describe('carapace-sky uninstall', () => {
       uv_installed: false,
       sky_installed: false,
     });
+  });
+
+  test("a running local SkyPilot API server is stopped (sky api stop) before SkyPilot's files go", async () => {
+    const home = await installed();
+    const api = join(home, '..', 'api');
+    await mkdir(api);
+    const env = { ...envFor(home), STANDIN_SKY_API_DIR: api };
+    // Any sky command that needs a server starts one, as SkyPilot does.
+    expect((await execa(join(home, 'tools/bin/sky'), ['check', 'aws'], { env, reject: false })).exitCode).toBe(0);
+    expect(await exists(join(api, 'server'))).toBe(true);
+    expect((await runCli(['uninstall'], env)).exitCode).toBe(0);
+    expect(await readFile(join(api, 'calls'), 'utf8')).toBe('api stop\n');
+    expect(await exists(join(api, 'server'))).toBe(false);
+  });
+
+  test('a sky api stop that fails is a warning in the log, and the uninstall goes on', async () => {
+    const home = await installed();
+    const api = join(home, '..', 'api');
+    await mkdir(api);
+    const run = await runCli(['uninstall', '--json'], { ...envFor(home), STANDIN_SKY_API_DIR: api, STANDIN_SKY_API_STOP_FAIL: '1' });
+    expect(run.exitCode).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ ok: true });
+    expect(await present(join(home, 'tools/bin/sky'))).toBe(false);
+    expect(await readFile(join(api, 'calls'), 'utf8')).toBe('api stop\n');
+    const logs = (await readdir(join(home, 'logs'))).filter((n) => n.startsWith('uninstall-'));
+    const log = await readFile(join(home, 'logs', logs[0]!), 'utf8');
+    expect(log).toMatch(/warning: sky api stop exited with 1: .*STANDIN_SKY_API_STOP_FAIL/);
   });
 
   test('refuses while another process holds the install lock, and removes nothing', async () => {

@@ -4,7 +4,7 @@
  * the install failed (fail secure).
  */
 import { afterEach, describe, expect, test } from 'bun:test';
-import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGatekeeper, type Gatekeeper } from '../../adapters/http/gatekeeper.ts';
@@ -127,6 +127,30 @@ describe('launch', () => {
     expect(logged.some((f) => f.includes('AWS: disabled'))).toBe(true);
   }, 60_000);
 
+  test("credentials added while SkyPilot's API server runs: the server is stopped, the check passes and the launch runs", async () => {
+    const api = await mkdtemp(join(tmpdir(), 'carapace-api-'));
+    cleanups.push(() => rm(api, { recursive: true, force: true }));
+    const credentials = join(api, 'aws-credentials');
+    const { gk, task } = await setup({ env: { STANDIN_SKY_API_DIR: api, STANDIN_SKY_CREDENTIALS: credentials } });
+    // No credentials yet: the check fails twice (the server restarted in between), and the hint names the server.
+    const first = await gk.fetch(post('/cluster/launch', { cluster: 'dev', task }));
+    expect(first.status).toBe(412);
+    const { error } = await first.json();
+    expect(error).toMatchObject({ code: 'aws_credentials', phase: 'sky_check' });
+    expect(error.hint).toMatch(/API server/);
+    expect(await readFile(join(api, 'calls'), 'utf8')).toBe('api stop\n');
+    // The user configures AWS; the server that is running started without it.
+    await writeFile(credentials, '[default]\n');
+    const second = await gk.fetch(post('/cluster/launch', { cluster: 'dev', task }));
+    expect(second.status).toBe(200);
+    expect(await readFile(join(api, 'calls'), 'utf8')).toBe('api stop\napi stop\n');
+    const logged = gk.events.log.replay('0').map((e) => new TextDecoder().decode(e.frame));
+    expect(logged.some((f) => f.includes('"command":"launch"'))).toBe(true);
+    // A check that passes leaves the server alone.
+    expect((await gk.fetch(post('/cluster/launch', { cluster: 'dev', task }))).status).toBe(200);
+    expect(await readFile(join(api, 'calls'), 'utf8')).toBe('api stop\napi stop\n');
+  }, 60_000);
+
   test('a second launch of the same cluster while one runs is 409; a failing sky launch is 502', async () => {
     let release: () => void = () => {};
     const calls: string[] = [];
@@ -140,6 +164,9 @@ describe('launch', () => {
         return cluster === 'broken'
           ? { exitCode: 1, stdout: '', stderr: 'sky.exceptions.ResourcesUnavailableError: no capacity\n' }
           : { exitCode: 0, stdout: '', stderr: '' };
+      },
+      async stopApiServer() {
+        return { stopped: true, warning: null };
       },
     };
     const { gk, task } = await setup({ skyRunner: runner });

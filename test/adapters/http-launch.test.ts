@@ -63,6 +63,7 @@ describe('the task sky launches', () => {
             return real.checkAws(opts);
           },
           launch: (cluster, path, opts) => real.launch(cluster, path, opts),
+          stopApiServer: (opts) => real.stopApiServer(opts),
         };
       },
     });

@@ -1,7 +1,8 @@
 /**
- * POST /cluster/launch {cluster, task}: the lazy install, then `sky check aws`, then
- * `sky launch`. Sky runs only after this attempt reported success (fail secure): a failed or
- * cancelled install answers 503 and no sky, not even one on PATH, is started.
+ * POST /cluster/launch {cluster, task}: the lazy install, then `sky check aws` (when it fails,
+ * once more after `sky api stop`), then `sky launch`. Sky runs only after this attempt
+ * reported success (fail secure): a failed or cancelled install answers 503 and no sky, not
+ * even one on PATH, is started.
  *
  * The task file is checked and copied once, when the request arrives (installer/task-file.ts),
  * and sky launches that copy: the path is never read again. Every line sky prints and every
@@ -73,11 +74,21 @@ export async function launchCluster(ctx: RouteContext): Promise<Response> {
 
     const log = (command: 'check' | 'launch') => (line: string, stream: SkyStream) =>
       ctx.events.publish({ type: 'cluster-log', cluster, command, stream, line: redact(line), time: new Date().toISOString() });
-    const check = await ctx.skyRunner.checkAws({ sky: installed.sky_path, onLine: log('check') });
+    let check = await ctx.skyRunner.checkAws({ sky: installed.sky_path, onLine: log('check') });
+    let restart: string | null = null;
+    if (!check.ok) {
+      // SkyPilot's local API server reads credentials when it starts: ones added since (the
+      // usual fix a user just made) count only after a restart (uv-skypilot-facts.md). So the
+      // server is stopped, and the check (which starts a fresh one) asked once more.
+      restart = (await ctx.skyRunner.stopApiServer({ sky: installed.sky_path })).warning;
+      check = await ctx.skyRunner.checkAws({ sky: installed.sky_path, onLine: log('check') });
+    }
     if (!check.ok) {
       throw new HttpError(412, 'aws_credentials', 'sky check aws: AWS is not enabled for SkyPilot', {
         phase: 'sky_check',
-        hint: 'Configure AWS credentials (run `aws configure`, or set AWS_PROFILE / AWS_ACCESS_KEY_ID), then retry.',
+        hint: restart
+          ? `Configure AWS credentials (run \`aws configure\`, or set AWS_PROFILE / AWS_ACCESS_KEY_ID), then run \`sky api stop\` so SkyPilot's local API server reads them, and retry (it could not be stopped here: ${redact(restart)}).`
+          : "Configure AWS credentials (run `aws configure`, or set AWS_PROFILE / AWS_ACCESS_KEY_ID), then retry; SkyPilot's local API server was restarted to read them, and will be again.",
         detail: redact(tail(`${check.stdout}\n${check.stderr}`)) || null,
       });
     }

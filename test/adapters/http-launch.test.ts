@@ -18,9 +18,11 @@ const SETTINGS = { host: '127.0.0.1', port: PORT, token: null, allowed_origins: 
 const OTHER = 4242;
 const MINE = 'resources:\n  cloud: aws\nrun: echo mine\n';
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
+// Closing a rig ends its installer and child processes (a 3 s grace before SIGKILL): more than
+// the 5 s a hook gets by default on a loaded machine.
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
-});
+}, 30_000);
 
 async function setup(opts: { env?: Record<string, string>; runner?: (rig: Rig) => SkyRunner } = {}) {
   const rig = await mirrorRig(opts.env ? { env: opts.env } : {});

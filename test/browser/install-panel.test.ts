@@ -8,27 +8,26 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { serve, type RunningGatekeeper } from '../../adapters/http/serve.ts';
 import type { MirrorHook } from '../../demo/mirror.ts';
 import { mirrorRig, type Rig } from '../adapters/http-harness.ts';
+import { lazyBrowser } from './chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const ARTIFACTS = resolve(import.meta.dir, '../../.artifacts');
 const WIDTHS = [1280, 800];
 
-let context: BrowserContext;
 let profile: string;
+// Launched by the first test that needs it, so a missing browser fails that test by name.
+const browser = lazyBrowser(() => profile);
 
 beforeAll(async () => {
   profile = await mkdtemp(join(tmpdir(), 'carapace-chromium-'));
   await mkdir(ARTIFACTS, { recursive: true });
-  context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 60_000 });
-}, 90_000);
+});
 
 afterAll(async () => {
-  await context?.close();
+  await browser.close();
   await rm(profile, { recursive: true, force: true });
 });
 
@@ -65,7 +64,7 @@ async function start(opts: Parameters<typeof mirrorRig>[0]): Promise<{ rig: Rig;
 }
 
 async function open(url: string, width: number): Promise<{ page: Page; errors: string[] }> {
-  const page = await context.newPage();
+  const page = await (await browser.get()).newPage();
   await page.setViewportSize({ width, height: 760 });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));

@@ -67,6 +67,8 @@ export class AttemptCoordinator {
   private shared = false;
   private didWork = false;
   private lostLock = false;
+  /** Set when this attempt removed the logs: it leaves neither a log nor a record of itself. */
+  private unrecorded = false;
 
   private readonly purpose: NonNullable<CoordinatorOptions['purpose']>;
   private readonly started: number;
@@ -166,6 +168,11 @@ export class AttemptCoordinator {
     this.log.write(text);
   }
 
+  /** This attempt keeps no log and writes no last-attempt.json (`uninstall --all --logs`). */
+  leaveNoRecord(): void {
+    this.unrecorded = true;
+  }
+
   /** Sees every event of the attempt: logs it and notes whether any work was done. */
   observe(event: InstallerEvent): void {
     if (event.type === 'install-state') {
@@ -188,14 +195,14 @@ export class AttemptCoordinator {
         out = { ok: false, error: toInstallErrorData(lost, out.error.phase) };
       }
       // An attempt that found everything in place, or only relayed another's failure, leaves no log.
-      const keepLog = this.log.opened && (this.didWork || (!out.ok && !this.shared));
+      const keepLog = this.log.opened && !this.unrecorded && (this.didWork || (!out.ok && !this.shared));
       if (!out.ok) out = { ok: false, error: redactError(withLog(out.error, keepLog ? this.log.path : null), this.redact) };
       this.log.write(
         out.ok
           ? `complete: ${out.summary ?? `SkyPilot ${out.status?.sky_version ?? ''} at ${out.sky_path}`}`
           : `error[${out.error.code}] during ${out.error.phase}: ${out.error.message}\nhint: ${out.error.hint}\n${out.error.detail ?? ''}`,
       );
-      if (this.lease && !this.shared) {
+      if (this.lease && !this.shared && !this.unrecorded) {
         await writeLastAttempt(this.layout, {
           token: this.lease.owner.token,
           pid: process.pid,

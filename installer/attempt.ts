@@ -8,6 +8,7 @@
 import { hostname } from 'node:os';
 import { rememberUvVersion } from '../actors/check.ts';
 import { ensureHome } from '../actors/home.ts';
+import { startBeat, type Beat } from '../actors/signs-of-life.ts';
 import { InstallError, toInstallErrorData } from '../machines/errors.ts';
 import type { InstallErrorData, InstallSettings, InstallStatus } from '../machines/types.ts';
 import { installKey } from './install-key.ts';
@@ -48,8 +49,11 @@ export interface CoordinatorOptions {
 }
 
 export interface EnterHooks {
-  /** Called with "waiting for another installer (pid N)" for each holder waited behind. */
-  onWait?: (message: string, holder: LockOwner) => void;
+  /**
+   * Called with "waiting for another installer (pid N)" for each holder waited behind, then
+   * every second while the wait lasts with the seconds since it began (a sign of life).
+   */
+  onWait?: (message: string, holder: LockOwner, elapsedSeconds?: number) => void;
   /** Called when another process took the lock over while this attempt held it. */
   onLost?: () => void;
 }
@@ -67,6 +71,8 @@ export class AttemptCoordinator {
   private shared = false;
   private didWork = false;
   private lostLock = false;
+  /** The half minute of the last sign of life logged. */
+  private loggedBeat = 0;
   /** Set when this attempt removed the logs: it leaves neither a log nor a record of itself. */
   private unrecorded = false;
 
@@ -88,7 +94,7 @@ export class AttemptCoordinator {
   wrap(work: InstallerActors): InstallerActors {
     return {
       ...work,
-      lock: (input, signal) => this.enter({ onWait: input.onWait, onLost: input.onLost }, signal),
+      lock: (input, signal) => this.enter({ onWait: (message, _holder, elapsed) => input.onWait(message, elapsed), onLost: input.onLost }, signal),
       downloadUv: async (input, signal) => {
         const output = await work.downloadUv(input, signal);
         await rememberUvVersion(this.settings.home, output.uv_path, output.uv_version).catch(() => {});
@@ -117,17 +123,27 @@ export class AttemptCoordinator {
       ].join('\n'),
     );
     const host = hostname();
-    this.lease = await acquireLock(this.layout.lockFile, {
-      ...this.opts.lock,
-      ...(signal ? { signal } : {}),
-      wait,
-      purpose: this.purpose,
-      onWait: (holder) => {
-        const message = waitingMessage(holder, host);
-        this.log.write(message);
-        hooks.onWait?.(message, holder);
-      },
-    });
+    let beat: Beat | null = null;
+    let waitingOn: { message: string; holder: LockOwner } | null = null;
+    try {
+      this.lease = await acquireLock(this.layout.lockFile, {
+        ...this.opts.lock,
+        ...(signal ? { signal } : {}),
+        wait,
+        purpose: this.purpose,
+        onWait: (holder) => {
+          waitingOn = { message: waitingMessage(holder, host), holder };
+          this.log.write(waitingOn.message);
+          hooks.onWait?.(waitingOn.message, holder);
+          // The holder may run for minutes: say each second that this one still waits.
+          beat ??= startBeat((elapsed) => {
+            if (waitingOn) hooks.onWait?.(waitingOn.message, waitingOn.holder, Math.floor(elapsed));
+          });
+        },
+      });
+    } finally {
+      (beat as Beat | null)?.stop();
+    }
     this.lease.onLost(() => {
       this.lostLock = true;
       this.log.write('another process took the lock over');
@@ -179,7 +195,10 @@ export class AttemptCoordinator {
       if (event.to !== 'checking' && event.to !== 'complete' && event.to !== 'error') this.didWork = true;
       this.log.write(`state ${event.from ?? 'start'} -> ${event.to}`);
     } else {
-      const { phase, message, percent } = event.progress;
+      const { phase, message, percent, elapsed_seconds: elapsed } = event.progress;
+      // Signs of life come each second; the log keeps one every half minute.
+      if (elapsed !== undefined && Math.floor(elapsed / 30) === this.loggedBeat) return;
+      if (elapsed !== undefined) this.loggedBeat = Math.floor(elapsed / 30);
       this.log.write(`[${phase}] ${message}${percent === null ? '' : ` (${percent.toFixed(1)}%)`}`);
     }
   }

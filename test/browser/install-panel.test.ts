@@ -84,7 +84,7 @@ describe('the install panel', () => {
   for (const width of WIDTHS) {
     test(`at ${width} px: idle, then Install from the keyboard, downloading, installing, complete`, async () => {
       const rest = gate();
-      const gk = await start({ handler: halfThenWait(rest.opened), padBytes: 4 * 1024 * 1024, env: { STANDIN_UV_DELAY: '4' } });
+      const gk = await start({ handler: halfThenWait(rest.opened), padBytes: 4 * 1024 * 1024, env: { STANDIN_UV_DELAY: '4', STANDIN_UV_WHEEL_KB: '2048' } });
       const { page, errors } = await open(gk.gk.url, width);
       try {
         const install = page.getByRole('button', { name: 'Install SkyPilot' });
@@ -109,7 +109,9 @@ describe('the install panel', () => {
         rest.open();
 
         await step(page, 'Install SkyPilot').and(page.locator('[aria-current=step]')).waitFor({ timeout: 30_000 });
-        await page.getByText(/^Elapsed 0:0[1-9]/).waitFor({ timeout: 10_000 });
+        // uv's signs of life: the seconds, and the 2 MB wheel the stand-in unpacked into the cache.
+        await page.getByText(/^Elapsed 0:0[1-9] · [2-9]\.\d MB written/).waitFor({ timeout: 10_000 });
+        expect(await page.locator('.activity').textContent()).not.toBe('uv tool install running');
         expect(await page.getByRole('progressbar').count()).toBe(0);
         expect(await step(page, 'Download uv').textContent()).toContain('done');
         await shot(page, 'installing', width);

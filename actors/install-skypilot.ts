@@ -6,7 +6,7 @@
  * message; a non-zero exit is `uv_install_failed` with the end of stderr as detail, or
  * `disk_full` when uv says the disk or quota ran out, with the free space measured where it
  * was writing. While uv runs, a beat every second reports the seconds since it started and
- * the bytes written under cache/, python/ and the tool folder since (actors/written-bytes.ts).
+ * the bytes written under uv's cache, python/ and the tool folder since (actors/written-bytes.ts).
  */
 import { mkdir, statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -43,7 +43,9 @@ export async function installSkypilot(input: InstallSkypilotInput, signal: Abort
   const label = `uv tool ${args[1]}`;
   input.report({ message: `uv ${args.join(' ')}`, percent: null });
   const env = await uvEnvironment(layout, input.settings.env);
-  const written = new WrittenBytes([layout.cacheDir, layout.pythonDir, layout.toolDir], Date.now() - CTIME_SLACK_MS);
+  // uv's cache is CARAPACE_HOME's cache/uv unless the user named their own: count where uv writes.
+  const cache = env.UV_CACHE_DIR ?? layout.cacheDir;
+  const written = new WrittenBytes([cache, layout.pythonDir, layout.toolDir], Date.now() - CTIME_SLACK_MS);
   let running = true;
   const beat = startBeat(
     async (elapsed) => {

@@ -71,8 +71,8 @@ export class AttemptCoordinator {
   private shared = false;
   private didWork = false;
   private lostLock = false;
-  /** The half minute of the last sign of life logged. */
-  private loggedBeat = 0;
+  /** The phase and half minute of the last sign of life logged. */
+  private loggedBeat: string | null = null;
   /** Set when this attempt removed the logs: it leaves neither a log nor a record of itself. */
   private unrecorded = false;
 
@@ -196,9 +196,10 @@ export class AttemptCoordinator {
       this.log.write(`state ${event.from ?? 'start'} -> ${event.to}`);
     } else {
       const { phase, message, percent, elapsed_seconds: elapsed } = event.progress;
-      // Signs of life come each second; the log keeps one every half minute.
-      if (elapsed !== undefined && Math.floor(elapsed / 30) === this.loggedBeat) return;
-      if (elapsed !== undefined) this.loggedBeat = Math.floor(elapsed / 30);
+      // Signs of life come each second; the log keeps the first of each half minute of a phase.
+      const beat = elapsed === undefined ? null : `${phase} ${Math.floor(elapsed / 30)}`;
+      if (beat !== null && beat === this.loggedBeat) return;
+      if (beat !== null) this.loggedBeat = beat;
       this.log.write(`[${phase}] ${message}${percent === null ? '' : ` (${percent.toFixed(1)}%)`}`);
     }
   }

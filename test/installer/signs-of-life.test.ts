@@ -1,9 +1,10 @@
 /**
- * Waiting on another installer is not silence: while the lock is held elsewhere the attempt
- * says so each second with the seconds it has waited, and a terminal shows it live.
+ * Signs of life through the installer. Waiting on another installer is not silence: while the
+ * lock is held elsewhere the attempt says so each second with the seconds it has waited, and a
+ * terminal shows it live. And a beat a second does not flood the attempt's log.
  */
 import { expect, test } from 'bun:test';
-import { mkdir, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ProgressView } from '../../adapters/cli/progress.ts';
@@ -61,3 +62,31 @@ test('a wait behind another installer gives a progress event each second with ri
   expect(out.text).toContain(`    waiting for another installer (pid ${process.pid})\n`);
   expect(out.text).toMatch(new RegExp(`\\r\\x1b\\[2K    . waiting for another installer \\(pid ${process.pid}\\)  ${beats.at(-1)}s`));
 }, 30_000);
+
+test("the attempt's log keeps one sign of life per half minute of a phase, not one a second", async () => {
+  const home = await tempHome('carapace-beat-log-');
+  const settings = settingsFromEnv({ CARAPACE_HOME: home });
+  const installer = createInstaller({
+    settings,
+    coordinate: true,
+    actors: {
+      check: async () => ({
+        status: { uv_installed: true, uv_version: '0.10.2', sky_installed: false, sky_version: null, carapace_home: home },
+        uv_path: join(home, 'uv/bin/uv'),
+        sky_path: null,
+        sky_problem: null,
+        sky_outdated: null,
+      }),
+      // 66 beats of a long uv run, sent at once.
+      installSkypilot: async (input) => {
+        for (let s = 0; s <= 65; s++) input.report({ message: 'uv tool install running', percent: null, elapsed_seconds: s, bytes_done: s * 1000 });
+      },
+      verify: async () => ({ sky_path: join(home, 'tools/bin/sky'), sky_version: '1.0' }),
+    },
+  });
+  expect((await installer.ensureSkypilot()).ok).toBe(true);
+  const logs = (await readdir(join(home, 'logs'))).filter((n) => n.endsWith('.log'));
+  expect(logs.length).toBe(1);
+  const text = await readFile(join(home, 'logs', logs[0]!), 'utf8');
+  expect(text.match(/uv tool install running/g)?.length).toBe(3);
+});

@@ -184,9 +184,10 @@ export class AttemptCoordinator {
     this.log.write(text);
   }
 
-  /** This attempt keeps no log and writes no last-attempt.json (`uninstall --all --logs`). */
-  leaveNoRecord(): void {
+  /** This attempt keeps no log and writes no last-attempt.json (`uninstall --all --logs`): its log goes now. */
+  async leaveNoRecord(): Promise<void> {
     this.unrecorded = true;
+    await this.log.discard();
   }
 
   /** Sees every event of the attempt: logs it and notes whether any work was done. */

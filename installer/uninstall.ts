@@ -51,12 +51,17 @@ export async function uninstallSkypilot(settings: InstallSettings, opts: { all: 
       // A broken environment can make uv refuse; the folders are removed below either way.
       coordinator.note(`uv tool uninstall exited with ${result.exitCode}`);
     }
-    // This attempt's own log is open in logs/: it is discarded by finish(), not removed here.
+    // This attempt's own log is open in logs/: leaveNoRecord() discards it below.
     const oldLogs = logs ? (await logEntries(layout)).filter((path) => path !== coordinator.log.path) : [];
     const removed = [...sky, ...(opts.all ? await allEntries(layout) : []), ...oldLogs];
     await removeOwned(removed, opts.all ? ownFolders(layout) : []);
     for (const target of removed) coordinator.note(`removed ${target}`);
-    if (logs) coordinator.leaveNoRecord();
+    if (logs) {
+      await coordinator.leaveNoRecord();
+      // Emptied of the product's files, logs/ goes too (while the lock is held, so no installer
+      // is about to write there); rmdir keeps it when anything else is in it.
+      await removeOwned([], [layout.logsDir]);
+    }
     const summary = !opts.all
       ? `removed SkyPilot from ${layout.home}`
       : logs
@@ -66,8 +71,5 @@ export async function uninstallSkypilot(settings: InstallSettings, opts: { all: 
   } catch (error) {
     output = { ok: false, error: toInstallErrorData(error, 'checking') };
   }
-  const out = await coordinator.finish(output);
-  // Emptied of the product's files, logs/ goes too; rmdir keeps it when anything else is there.
-  if (logs && out.ok) await removeOwned([], [layout.logsDir]);
-  return out;
+  return coordinator.finish(output);
 }

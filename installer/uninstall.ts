@@ -18,6 +18,7 @@ import { uvEnvironment } from '../actors/uv-env.ts';
 import { toInstallErrorData } from '../machines/errors.ts';
 import type { InstallErrorData, InstallSettings } from '../machines/types.ts';
 import { AttemptCoordinator } from './attempt.ts';
+import { pidAlive } from './lock.ts';
 import { allEntries, logEntries, ownFolders, removeOwned, skypilotEntries } from './owned.ts';
 
 const exists = (path: string) => access(path).then(() => true, () => false);
@@ -52,14 +53,14 @@ export async function uninstallSkypilot(settings: InstallSettings, opts: { all: 
       coordinator.note(`uv tool uninstall exited with ${result.exitCode}`);
     }
     // This attempt's own log is open in logs/: leaveNoRecord() discards it below.
-    const oldLogs = logs ? (await logEntries(layout)).filter((path) => path !== coordinator.log.path) : [];
+    const oldLogs = logs ? (await logEntries(layout, pidAlive)).filter((path) => path !== coordinator.log.path) : [];
     const removed = [...sky, ...(opts.all ? await allEntries(layout) : []), ...oldLogs];
     await removeOwned(removed, opts.all ? ownFolders(layout) : []);
     for (const target of removed) coordinator.note(`removed ${target}`);
     if (logs) {
       await coordinator.leaveNoRecord();
-      // Emptied of the product's files, logs/ goes too (while the lock is held, so no installer
-      // is about to write there); rmdir keeps it when anything else is in it.
+      // Emptied of the product's files, logs/ goes too; rmdir keeps it when anything else is
+      // in it (someone's file, the log of an installer now waiting behind this one).
       await removeOwned([], [layout.logsDir]);
     }
     const summary = !opts.all

@@ -5,7 +5,8 @@
  * clusters with pip (docs.skypilot.co installation page). Each stderr line is a progress
  * message; a non-zero exit is `uv_install_failed` with the end of stderr as detail, or
  * `disk_full` when uv says the disk or quota ran out, with the free space measured where it
- * was writing.
+ * was writing. While uv runs, a beat every second reports the seconds since it started and
+ * the bytes written under uv's cache, python/ and the tool folder since (actors/written-bytes.ts).
  */
 import { mkdir, statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -15,7 +16,12 @@ import { InstallError, tail, uvInstallFailureCode } from '../machines/errors.ts'
 import type { InstallSkypilotInput } from '../machines/install.ts';
 import { runProcess } from './process.ts';
 import { packageNameOf } from './requirement.ts';
+import { startBeat } from './signs-of-life.ts';
 import { uvEnvironment } from './uv-env.ts';
+import { WrittenBytes } from './written-bytes.ts';
+
+/** File times come from a clock that may lag the wall clock by a tick or two. */
+const CTIME_SLACK_MS = 50;
 
 export function uvInstallArgs(input: Pick<InstallSkypilotInput, 'settings' | 'force'>): string[] {
   const args = ['tool', 'install', '--python', input.settings.python, '--with', 'pip'];
@@ -39,13 +45,32 @@ export async function installSkypilot(input: InstallSkypilotInput, signal: Abort
   input.report({ message: `uv ${args.join(' ')}`, percent: null });
   // Cached by the check or the download, so this runs nothing; it names uv's TLS variable.
   const uvVersion = await uvVersionAt(input.uv_path, input.settings.env, signal, input.settings.home);
-  const result = await runProcess(input.uv_path, args, {
-    env: await uvEnvironment(layout, input.settings.env, uvVersion),
-    signal,
-    timeoutMs: input.settings.install_timeout_ms,
-    label,
-    onStderrLine: (line) => input.report({ message: line.trim(), percent: null }),
-  });
+  const env = await uvEnvironment(layout, input.settings.env, uvVersion);
+  // uv's cache is CARAPACE_HOME's cache/uv unless the user named their own: count where uv writes.
+  const cache = env.UV_CACHE_DIR ?? layout.cacheDir;
+  const written = new WrittenBytes([cache, layout.pythonDir, layout.toolDir], Date.now() - CTIME_SLACK_MS);
+  let running = true;
+  const beat = startBeat(
+    async (elapsed) => {
+      const bytes = await written.measure();
+      // A count that finished after uv did must not speak for a phase that is over.
+      if (running) input.report({ message: `${label} running`, percent: null, elapsed_seconds: Math.floor(elapsed), bytes_done: bytes });
+    },
+    { now: input.deps.now },
+  );
+  let result: Awaited<ReturnType<typeof runProcess>>;
+  try {
+    result = await runProcess(input.uv_path, args, {
+      env,
+      signal,
+      timeoutMs: input.settings.install_timeout_ms,
+      label,
+      onStderrLine: (line) => input.report({ message: line.trim(), percent: null }),
+    });
+  } finally {
+    running = false;
+    beat.stop();
+  }
   if (result.exitCode !== 0) {
     const lastLine = result.stderr.trim().split('\n').pop()?.trim();
     if (uvInstallFailureCode(result.stderr) === 'disk_full') {

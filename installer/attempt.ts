@@ -8,6 +8,7 @@
 import { hostname } from 'node:os';
 import { rememberUvVersion } from '../actors/check.ts';
 import { ensureHome } from '../actors/home.ts';
+import { startBeat, type Beat } from '../actors/signs-of-life.ts';
 import { InstallError, toInstallErrorData } from '../machines/errors.ts';
 import type { InstallErrorData, InstallSettings, InstallStatus } from '../machines/types.ts';
 import { installKey } from './install-key.ts';
@@ -48,8 +49,11 @@ export interface CoordinatorOptions {
 }
 
 export interface EnterHooks {
-  /** Called with "waiting for another installer (pid N)" for each holder waited behind. */
-  onWait?: (message: string, holder: LockOwner) => void;
+  /**
+   * Called with "waiting for another installer (pid N)" for each holder waited behind, then
+   * every second while the wait lasts with the seconds since it began (a sign of life).
+   */
+  onWait?: (message: string, holder: LockOwner, elapsedSeconds?: number) => void;
   /** Called when another process took the lock over while this attempt held it. */
   onLost?: () => void;
 }
@@ -67,6 +71,10 @@ export class AttemptCoordinator {
   private shared = false;
   private didWork = false;
   private lostLock = false;
+  /** The phase and half minute of the last sign of life logged. */
+  private loggedBeat: string | null = null;
+  /** Set when this attempt removed the logs: it leaves neither a log nor a record of itself. */
+  private unrecorded = false;
 
   private readonly purpose: NonNullable<CoordinatorOptions['purpose']>;
   private readonly started: number;
@@ -86,7 +94,7 @@ export class AttemptCoordinator {
   wrap(work: InstallerActors): InstallerActors {
     return {
       ...work,
-      lock: (input, signal) => this.enter({ onWait: input.onWait, onLost: input.onLost }, signal),
+      lock: (input, signal) => this.enter({ onWait: (message, _holder, elapsed) => input.onWait(message, elapsed), onLost: input.onLost }, signal),
       downloadUv: async (input, signal) => {
         const output = await work.downloadUv(input, signal);
         await rememberUvVersion(this.settings.home, output.uv_path, output.uv_version).catch(() => {});
@@ -115,17 +123,27 @@ export class AttemptCoordinator {
       ].join('\n'),
     );
     const host = hostname();
-    this.lease = await acquireLock(this.layout.lockFile, {
-      ...this.opts.lock,
-      ...(signal ? { signal } : {}),
-      wait,
-      purpose: this.purpose,
-      onWait: (holder) => {
-        const message = waitingMessage(holder, host);
-        this.log.write(message);
-        hooks.onWait?.(message, holder);
-      },
-    });
+    let beat: Beat | null = null;
+    let waitingOn: { message: string; holder: LockOwner } | null = null;
+    try {
+      this.lease = await acquireLock(this.layout.lockFile, {
+        ...this.opts.lock,
+        ...(signal ? { signal } : {}),
+        wait,
+        purpose: this.purpose,
+        onWait: (holder) => {
+          waitingOn = { message: waitingMessage(holder, host), holder };
+          this.log.write(waitingOn.message);
+          hooks.onWait?.(waitingOn.message, holder);
+          // The holder may run for minutes: say each second that this one still waits.
+          beat ??= startBeat((elapsed) => {
+            if (waitingOn) hooks.onWait?.(waitingOn.message, waitingOn.holder, Math.floor(elapsed));
+          });
+        },
+      });
+    } finally {
+      (beat as Beat | null)?.stop();
+    }
     this.lease.onLost(() => {
       this.lostLock = true;
       this.log.write('another process took the lock over');
@@ -166,13 +184,23 @@ export class AttemptCoordinator {
     this.log.write(text);
   }
 
+  /** This attempt keeps no log and writes no last-attempt.json (`uninstall --all --logs`): its log goes now. */
+  async leaveNoRecord(): Promise<void> {
+    this.unrecorded = true;
+    await this.log.discard();
+  }
+
   /** Sees every event of the attempt: logs it and notes whether any work was done. */
   observe(event: InstallerEvent): void {
     if (event.type === 'install-state') {
       if (event.to !== 'checking' && event.to !== 'complete' && event.to !== 'error') this.didWork = true;
       this.log.write(`state ${event.from ?? 'start'} -> ${event.to}`);
     } else {
-      const { phase, message, percent } = event.progress;
+      const { phase, message, percent, elapsed_seconds: elapsed } = event.progress;
+      // Signs of life come each second; the log keeps the first of each half minute of a phase.
+      const beat = elapsed === undefined ? null : `${phase} ${Math.floor(elapsed / 30)}`;
+      if (beat !== null && beat === this.loggedBeat) return;
+      if (beat !== null) this.loggedBeat = beat;
       this.log.write(`[${phase}] ${message}${percent === null ? '' : ` (${percent.toFixed(1)}%)`}`);
     }
   }
@@ -188,14 +216,14 @@ export class AttemptCoordinator {
         out = { ok: false, error: toInstallErrorData(lost, out.error.phase) };
       }
       // An attempt that found everything in place, or only relayed another's failure, leaves no log.
-      const keepLog = this.log.opened && (this.didWork || (!out.ok && !this.shared));
+      const keepLog = this.log.opened && !this.unrecorded && (this.didWork || (!out.ok && !this.shared));
       if (!out.ok) out = { ok: false, error: redactError(withLog(out.error, keepLog ? this.log.path : null), this.redact) };
       this.log.write(
         out.ok
           ? `complete: ${out.summary ?? `SkyPilot ${out.status?.sky_version ?? ''} at ${out.sky_path}`}`
           : `error[${out.error.code}] during ${out.error.phase}: ${out.error.message}\nhint: ${out.error.hint}\n${out.error.detail ?? ''}`,
       );
-      if (this.lease && !this.shared) {
+      if (this.lease && !this.shared && !this.unrecorded) {
         await writeLastAttempt(this.layout, {
           token: this.lease.owner.token,
           pid: process.pid,

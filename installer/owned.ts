@@ -7,6 +7,7 @@
  */
 import { lstat, readdir, readlink, rm, rmdir } from 'node:fs/promises';
 import type { Layout } from '../actors/layout.ts';
+import { LOG_NAME } from './install-log.ts';
 
 /** `mkdtemp(<staging>/uv-)` in actors/download-uv.ts: six random characters. */
 const STAGING_ENTRY = /^uv-[A-Za-z0-9]{6}$/;
@@ -106,6 +107,26 @@ export async function allEntries(layout: Layout): Promise<string[]> {
   const cache = await ownedIn(layout.cacheDir, (name) => CACHE_ENTRIES.has(name) || tempFileOwner(name) !== null);
   const launches = await ownedIn(runDirOf(layout), (name) => LAUNCH_COPY.test(name));
   return [...uvBin, ...pythons, ...envs, ...links, ...staging, ...cache, ...launches];
+}
+
+/** The pid in an attempt log's name, `<purpose>-<time>Z-<pid>[-<n>].log` (install-log.ts). */
+const LOG_PID = /Z-(\d+)(?:-\d+)?\.log$/;
+
+/**
+ * What `uninstall --all --logs` also removes from logs/: the attempt logs
+ * (`<purpose>-<time>-<pid>.log`), last-attempt.json and its temporary files. The log of a live
+ * process other than this one stays: an installer opens its log before it waits for the lock.
+ * A file anyone else put in logs/ stays, and so does the folder then.
+ */
+export async function logEntries(layout: Layout, alive: (pid: number) => boolean): Promise<string[]> {
+  const writing = (name: string) => {
+    const pid = Number(LOG_PID.exec(name)?.[1]);
+    return pid !== process.pid && alive(pid);
+  };
+  return ownedIn(
+    layout.logsDir,
+    (name) => (LOG_NAME.test(name) && !writing(name)) || name === 'last-attempt.json' || /^last-attempt\.json\.\d+\.tmp$/.test(name),
+  );
 }
 
 /** The product's folders, innermost first: removed after their contents, and only when empty. */

@@ -2,8 +2,9 @@
  * Uninstall: removes SkyPilot's tool environment and its `sky` link (with
  * `uv tool uninstall` when the managed uv runs, by hand otherwise); `--all` also removes the
  * managed uv, the uv-managed Pythons, staging and caches. Only the entries installer/owned.ts
- * names go; other files, even inside those folders, stay. Logs stay: they are the record of
- * what happened. Refuses (code `locked`, exit 1) while another process installs, rather than
+ * names go; other files, even inside those folders, stay. Logs stay, the record of what
+ * happened, unless `logs` is asked for with `all`: then the attempt logs and last-attempt.json
+ * go too, and this uninstall leaves no log of its own. Refuses (code `locked`, exit 1) while another process installs, rather than
  * pulling files from under a running uv.
  */
 import { access } from 'node:fs/promises';
@@ -18,14 +19,16 @@ import { uvEnvironment } from '../actors/uv-env.ts';
 import { toInstallErrorData } from '../machines/errors.ts';
 import type { InstallErrorData, InstallSettings } from '../machines/types.ts';
 import { AttemptCoordinator } from './attempt.ts';
-import { allEntries, ownFolders, removeOwned, skypilotEntries } from './owned.ts';
+import { pidAlive } from './lock.ts';
+import { allEntries, logEntries, ownFolders, removeOwned, skypilotEntries } from './owned.ts';
 
 const exists = (path: string) => access(path).then(() => true, () => false);
 
 export type UninstallOutput = { ok: true; removed: string[]; summary: string } | { ok: false; error: InstallErrorData };
 
 /** Removes what the product installed, under the install lock; the answer says what went. */
-export async function uninstallSkypilot(settings: InstallSettings, opts: { all: boolean }): Promise<UninstallOutput> {
+export async function uninstallSkypilot(settings: InstallSettings, opts: { all: boolean; logs?: boolean }): Promise<UninstallOutput> {
+  const logs = opts.all && opts.logs === true;
   const layout = layoutOf(settings.home);
   if (!(await exists(layout.home))) {
     return { ok: true, removed: [], summary: `nothing to remove: ${layout.home} does not exist` };
@@ -56,12 +59,22 @@ export async function uninstallSkypilot(settings: InstallSettings, opts: { all: 
       // A broken environment can make uv refuse; the folders are removed below either way.
       coordinator.note(`uv tool uninstall exited with ${result.exitCode}`);
     }
-    const removed = [...sky, ...(opts.all ? await allEntries(layout) : [])];
+    // This attempt's own log is open in logs/: leaveNoRecord() discards it below.
+    const oldLogs = logs ? (await logEntries(layout, pidAlive)).filter((path) => path !== coordinator.log.path) : [];
+    const removed = [...sky, ...(opts.all ? await allEntries(layout) : []), ...oldLogs];
     await removeOwned(removed, opts.all ? ownFolders(layout) : []);
     for (const target of removed) coordinator.note(`removed ${target}`);
-    const summary = opts.all
-      ? `removed SkyPilot, uv and the managed Pythons from ${layout.home} (logs kept in ${layout.logsDir})`
-      : `removed SkyPilot from ${layout.home}`;
+    if (logs) {
+      await coordinator.leaveNoRecord();
+      // Emptied of the product's files, logs/ goes too; rmdir keeps it when anything else is
+      // in it (someone's file, the log of an installer now waiting behind this one).
+      await removeOwned([], [layout.logsDir]);
+    }
+    const summary = !opts.all
+      ? `removed SkyPilot from ${layout.home}`
+      : logs
+        ? `removed SkyPilot, uv, the managed Pythons and the logs from ${layout.home}`
+        : `removed SkyPilot, uv and the managed Pythons from ${layout.home} (logs kept in ${layout.logsDir})`;
     output = { ok: true, removed, summary };
   } catch (error) {
     output = { ok: false, error: toInstallErrorData(error, 'checking') };

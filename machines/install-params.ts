@@ -21,8 +21,13 @@ export const checked = ({ context, event }: { context: InstallContext; event: { 
 /** A broken environment or one installed for other settings is replaced, not upgraded. */
 export const needsForce = (check: CheckResult | null) => check?.sky_problem != null || check?.sky_outdated != null;
 
-/** Params of a `lock.wait` event: the message naming the holder. */
-export const message = ({ event }: { event: { message: string } }): string => event.message;
+/** Params of a `lock.wait` event: the message naming the holder, and how long the wait has lasted. */
+export interface Wait {
+  message: string;
+  elapsed_seconds?: number;
+}
+export const waitOf = ({ event }: { event: Wait }): Wait =>
+  event.elapsed_seconds === undefined ? { message: event.message } : { message: event.message, elapsed_seconds: event.elapsed_seconds };
 /** Params of an actor's error event: the error and the phase it failed in. */
 export const failedIn =
   (phase: WorkPhase) =>

@@ -36,15 +36,18 @@ export interface InstallContext extends InstallInput {
 export type InstallEvent =
   | { type: 'install.progress'; progress: InstallProgress }
   | { type: 'install.cancel'; reason?: string }
-  /** Another installer holds the lock; the message names it ("waiting for another installer (pid N)"). */
-  | { type: 'lock.wait'; message: string }
+  /**
+   * Another installer holds the lock; the message names it ("waiting for another installer
+   * (pid N)"). Repeated each second while the wait lasts, with the seconds since it began.
+   */
+  | { type: 'lock.wait'; message: string; elapsed_seconds?: number }
   /** Another process took the lock over while this attempt held it. */
   | { type: 'lock.lost' };
 
 export type InstallEmitted = { type: 'progress'; progress: InstallProgress };
 
 export interface LockInput extends InstallInput {
-  onWait: (message: string) => void;
+  onWait: (message: string, elapsedSeconds?: number) => void;
   onLost: () => void;
 }
 

@@ -20,7 +20,7 @@ import type {
   VerifyInput,
   VerifyOutput,
 } from './install-types.ts';
-import { checked, failedIn, message, needsForce, output, type Checked } from './install-params.ts';
+import { checked, failedIn, needsForce, output, waitOf, type Checked, type Wait } from './install-params.ts';
 import type { CheckResult, InstallOutput, InstallPhase, WorkPhase } from './types.ts';
 
 export type * from './install-types.ts';
@@ -89,7 +89,7 @@ export const installMachine = setup({
       error: (_, params: { error: unknown; phase: WorkPhase }) => toInstallErrorData(params.error, params.phase),
     }),
     recordWait: assign({
-      progress: (_, message: string) => ({ phase: 'checking' as const, message, percent: null }),
+      progress: (_, wait: Wait) => ({ phase: 'checking' as const, percent: null, ...wait }),
     }),
     recordLockLost: assign({
       error: ({ context }) =>
@@ -135,7 +135,8 @@ export const installMachine = setup({
         input: ({ context, self }) => ({
           settings: context.settings,
           deps: context.deps,
-          onWait: (message: string) => self.send({ type: 'lock.wait', message }),
+          onWait: (message: string, elapsed?: number) =>
+            self.send(elapsed === undefined ? { type: 'lock.wait', message } : { type: 'lock.wait', message, elapsed_seconds: elapsed }),
           onLost: () => self.send({ type: 'lock.lost' }),
         }),
         onDone: '.reading',
@@ -145,11 +146,11 @@ export const installMachine = setup({
       states: {
         locking: {
           description: 'Takes CARAPACE_HOME/install.lock; at once unless another installer holds it.',
-          on: { 'lock.wait': { target: 'waiting', actions: [{ type: 'recordWait', params: message }, 'emitProgress'] } },
+          on: { 'lock.wait': { target: 'waiting', actions: [{ type: 'recordWait', params: waitOf }, 'emitProgress'] } },
         },
         waiting: {
           description: 'Another installer holds the lock: waits for it, then reads what it left (or ends with its failure when it installed the same thing).',
-          on: { 'lock.wait': { actions: [{ type: 'recordWait', params: message }, 'emitProgress'] } },
+          on: { 'lock.wait': { actions: [{ type: 'recordWait', params: waitOf }, 'emitProgress'] } },
         },
         reading: {
           description: 'Reads the managed uv and the SkyPilot tool environment from disk.',

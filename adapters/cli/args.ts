@@ -75,6 +75,10 @@ export function parseArgs(argv: string[]): ParsedArgs {
     if (wrong) throw new UsageError(wrong, name);
     flags[flag] = value;
   }
+  for (const flag of Object.keys(flags)) {
+    const needs = known[flag]?.requires;
+    if (needs && !(needs in flags) && !flags.help) throw new UsageError(`--${flag} is only valid with --${needs}`, name);
+  }
   if (rest.length > (command === 'help' ? 1 : 0) && !flags.help) throw new UsageError(`unexpected argument "${rest.at(-1)}"`, name);
   return { command, flags, rest, version };
 }

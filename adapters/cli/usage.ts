@@ -9,6 +9,8 @@ export interface FlagSpec {
   value?: string;
   /** Checks a value; returns why it is wrong, or null. */
   check?: (value: string) => string | null;
+  /** Another flag of the command this one only makes sense with (`--logs` needs `--all`). */
+  requires?: string;
   help: string;
 }
 
@@ -66,9 +68,13 @@ export const COMMAND_SPECS: Record<string, CommandSpec> = {
   },
   upgrade: { usage: 'upgrade [--json]', summary: 'upgrade SkyPilot (uv tool upgrade), and uv when the pinned version changed', flags: { json: JSON_FLAG } },
   uninstall: {
-    usage: 'uninstall [--all] [--json]',
+    usage: 'uninstall [--all [--logs]] [--json]',
     summary: 'remove SkyPilot and its link; --all also the managed uv and Pythons',
-    flags: { all: { help: 'also remove the managed uv and Pythons' }, json: JSON_FLAG },
+    flags: {
+      all: { help: 'also remove the managed uv and Pythons' },
+      logs: { requires: 'all', help: 'with --all, also the attempt logs and last-attempt.json' },
+      json: JSON_FLAG,
+    },
   },
   doctor: {
     usage: 'doctor [--json]',

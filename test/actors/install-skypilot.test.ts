@@ -30,6 +30,24 @@ describe('install SkyPilot actor', () => {
     expect(reports.every((r) => r.percent === null)).toBe(true);
   });
 
+  test('while uv runs, a sign of life each second: rising elapsed seconds and the bytes written under the cache', async () => {
+    // The stand-in unpacks a 512 kB wheel into uv's cache, then takes 5 s before installing it.
+    const { settings, layout } = await homeWithUv({ STANDIN_UV_DELAY: '5', STANDIN_UV_WHEEL_KB: '512' });
+    const reports: ProgressReport[] = [];
+    await installSkypilot({ settings, deps, uv_path: layout.uv, force: false, report: (p) => reports.push(p) }, new AbortController().signal);
+    const beats = reports.filter((r) => r.elapsed_seconds !== undefined);
+    // About five; two is the least a 5 s wait may give with beats promised at most 2 s apart.
+    expect(beats.length).toBeGreaterThanOrEqual(2);
+    expect(beats.every((b) => b.message === 'uv tool install running' && b.percent === null)).toBe(true);
+    for (let i = 1; i < beats.length; i++) expect(beats[i]!.elapsed_seconds!).toBeGreaterThanOrEqual(beats[i - 1]!.elapsed_seconds!);
+    expect(beats.at(-1)!.elapsed_seconds!).toBeGreaterThan(beats[0]!.elapsed_seconds!);
+    expect(beats.at(-1)!.bytes_done!).toBeGreaterThanOrEqual(512 * 1024);
+    // Nothing speaks for the phase once uv is done.
+    const count = reports.length;
+    await Bun.sleep(1_500);
+    expect(reports.length).toBe(count);
+  }, 30_000);
+
   test('a failing uv is uv_install_failed with the end of its stderr as detail', async () => {
     const { settings, layout } = await homeWithUv({ CARAPACE_SKYPILOT_SPEC: 'no-such-package' });
     const error = await installSkypilot(

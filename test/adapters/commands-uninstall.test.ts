@@ -87,6 +87,32 @@ describe('carapace-sky uninstall', () => {
     expect(log).toMatch(/warning: sky api stop exited with 1: .*STANDIN_SKY_API_STOP_FAIL/);
   });
 
+  test('--all --logs also removes the product\'s logs and record, leaving a file someone else put in logs/', async () => {
+    const home = await installed();
+    const logs = join(home, 'logs');
+    expect((await readdir(logs)).some((n) => n.startsWith('install-'))).toBe(true);
+    await writeFile(join(logs, 'notes.txt'), 'mine\n');
+    const run = await runCli(['uninstall', '--all', '--logs', '--json'], envFor(home));
+    expect(run.exitCode).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result.summary).toContain('and the logs');
+    expect(result.removed).toContain(join(logs, 'last-attempt.json'));
+    expect(await readdir(logs)).toEqual(['notes.txt']);
+    // Without a foreign file the folder goes too; so does the one this uninstall would have written.
+    const clean = await installed();
+    expect((await runCli(['uninstall', '--all', '--logs'], envFor(clean))).exitCode).toBe(0);
+    expect(await exists(join(clean, 'logs'))).toBe(false);
+  });
+
+  test('--logs without --all is a bad command line (exit 2) and removes nothing', async () => {
+    const home = await installed();
+    const run = await runCli(['uninstall', '--logs'], envFor(home));
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain('--logs is only valid with --all');
+    expect(run.stderr).toContain('Usage: carapace-sky uninstall [--all [--logs]] [--json]');
+    expect(await present(join(home, 'tools/bin/sky'))).toBe(true);
+  });
+
   test('refuses while another process holds the install lock, and removes nothing', async () => {
     const home = await installed();
     // This test process stands in for a running installer: its pid is alive on this host.

@@ -8,33 +8,23 @@ import type { Server } from 'bun';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
 import { serve, type RunningGatekeeper } from '../../adapters/http/serve.ts';
 import type { Installer } from '../../installer/installer.ts';
 import { mirrorRig, type Rig } from '../adapters/http-harness.ts';
+import { lazyBrowser } from './chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const PHASES = ['checking', 'downloading_uv', 'installing_skypilot', 'verifying', 'complete'];
 
-let context: BrowserContext;
 let profile: string;
+// Launched by the first test that needs it, so a missing browser fails that test by name.
+const browser = lazyBrowser(() => profile);
 
 beforeAll(async () => {
   profile = await mkdtemp(join(tmpdir(), 'carapace-chromium-'));
-  context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 60_000 });
-}, 90_000);
+});
 
 afterAll(async () => {
-  await context?.close();
+  await browser.close();
   await rm(profile, { recursive: true, force: true });
 });
 
@@ -78,7 +68,7 @@ function otherOrigin(routes: Record<string, Response | (() => Response)>): Serve
 describe('the gatekeeper in a browser', () => {
   test('its page follows an install over EventSource and shows each phase in order', async () => {
     const gk = await start({ env: { STANDIN_UV_DELAY: '1.5' } });
-    const page = await context.newPage();
+    const page = await (await browser.get()).newPage();
     try {
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
@@ -123,7 +113,7 @@ describe('the gatekeeper in a browser', () => {
     </script></body>`;
     const foreign = otherOrigin({ '/': new Response(html, { headers: { 'content-type': 'text/html' } }) });
     const seen: number[] = [];
-    const page = await context.newPage();
+    const page = await (await browser.get()).newPage();
     page.on('response', (res) => {
       if (res.url() === target) seen.push(res.status());
     });
@@ -173,7 +163,7 @@ describe('the gatekeeper in a browser', () => {
     app = otherOrigin({ '/': html, '/client.js': new Response(clientJs, { headers: { 'content-type': 'text/javascript' } }) });
     const gk = await start({ allowed: [`http://127.0.0.1:${app.port}`] });
     gkUrl = gk.running.url;
-    const page = await context.newPage();
+    const page = await (await browser.get()).newPage();
     try {
       await page.goto(`http://127.0.0.1:${app.port}/`);
       await page.waitForFunction(() => (window as any).report?.opened === true, undefined, { timeout: 30_000 });

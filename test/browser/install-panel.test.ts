@@ -8,27 +8,26 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { serve, type RunningGatekeeper } from '../../adapters/http/serve.ts';
 import type { MirrorHook } from '../../demo/mirror.ts';
 import { mirrorRig, type Rig } from '../adapters/http-harness.ts';
+import { lazyBrowser } from './chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const ARTIFACTS = resolve(import.meta.dir, '../../.artifacts');
 const WIDTHS = [1280, 800];
 
-let context: BrowserContext;
 let profile: string;
+// Launched by the first test that needs it, so a missing browser fails that test by name.
+const browser = lazyBrowser(() => profile);
 
 beforeAll(async () => {
   profile = await mkdtemp(join(tmpdir(), 'carapace-chromium-'));
   await mkdir(ARTIFACTS, { recursive: true });
-  context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 60_000 });
-}, 90_000);
+});
 
 afterAll(async () => {
-  await context?.close();
+  await browser.close();
   await rm(profile, { recursive: true, force: true });
 });
 
@@ -65,7 +64,7 @@ async function start(opts: Parameters<typeof mirrorRig>[0]): Promise<{ rig: Rig;
 }
 
 async function open(url: string, width: number): Promise<{ page: Page; errors: string[] }> {
-  const page = await context.newPage();
+  const page = await (await browser.get()).newPage();
   await page.setViewportSize({ width, height: 760 });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -85,7 +84,7 @@ describe('the install panel', () => {
   for (const width of WIDTHS) {
     test(`at ${width} px: idle, then Install from the keyboard, downloading, installing, complete`, async () => {
       const rest = gate();
-      const gk = await start({ handler: halfThenWait(rest.opened), padBytes: 4 * 1024 * 1024, env: { STANDIN_UV_DELAY: '4' } });
+      const gk = await start({ handler: halfThenWait(rest.opened), padBytes: 4 * 1024 * 1024, env: { STANDIN_UV_DELAY: '4', STANDIN_UV_WHEEL_KB: '2048' } });
       const { page, errors } = await open(gk.gk.url, width);
       try {
         const install = page.getByRole('button', { name: 'Install SkyPilot' });
@@ -110,7 +109,9 @@ describe('the install panel', () => {
         rest.open();
 
         await step(page, 'Install SkyPilot').and(page.locator('[aria-current=step]')).waitFor({ timeout: 30_000 });
-        await page.getByText(/^Elapsed 0:0[1-9]/).waitFor({ timeout: 10_000 });
+        // uv's signs of life: the seconds, and the 2 MB wheel the stand-in unpacked into the cache.
+        await page.getByText(/^Elapsed 0:0[1-9] · [2-9]\.\d MB written/).waitFor({ timeout: 10_000 });
+        expect(await page.locator('.activity').textContent()).not.toBe('uv tool install running');
         expect(await page.getByRole('progressbar').count()).toBe(0);
         expect(await step(page, 'Download uv').textContent()).toContain('done');
         await shot(page, 'installing', width);

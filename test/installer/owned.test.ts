@@ -8,6 +8,8 @@ import { lstat, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startMirror, type Mirror } from '../../demo/mirror.ts';
 import { clearLeftovers } from '../../installer/attempt.ts';
+import { logEntries } from '../../installer/owned.ts';
+import { pidAlive } from '../../installer/lock.ts';
 import { layoutOf } from '../../actors/layout.ts';
 import { mirrorEnv, runCli, tempHome } from '../e2e/cli.ts';
 
@@ -107,5 +109,23 @@ describe('uninstall', () => {
     expect(removed.some((p) => p.startsWith(join(home, 'python/cpython-')))).toBe(true);
     for (const gone of ['uv/bin/uv', 'uv/bin/uvx', 'cache/uv-version.json']) expect(await present(join(home, gone))).toBe(false);
     await expectIntact(foreign, home);
+  });
+  test('uninstall --all --logs takes the attempt logs and the record, not a live installer\'s log nor anyone\'s file', async () => {
+    const home = await tempHome('carapace-owned-logs-');
+    const logs = layoutOf(home).logsDir;
+    const dead = await deadPid();
+    const stamp = '2026-11-30T17-49-25-123Z';
+    const names = {
+      old: `install-${stamp}-${dead}.log`,
+      again: `upgrade-${stamp}-${dead}-2.log`,
+      record: 'last-attempt.json',
+      // A live process other than this one: an installer that opened its log and waits for the lock.
+      waiting: `install-${stamp}-${process.ppid}.log`,
+      mine: 'install-notes.log',
+    };
+    await mkdir(logs, { recursive: true });
+    for (const name of Object.values(names)) await writeFile(join(logs, name), 'x\n');
+    const owned = (await logEntries(layoutOf(home), pidAlive)).map((p) => p.slice(logs.length + 1)).sort();
+    expect(owned).toEqual([names.old, names.record, names.again].sort());
   });
 });

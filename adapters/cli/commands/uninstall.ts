@@ -1,14 +1,15 @@
 /**
- * `uninstall [--all] [--json]`: the core removes SkyPilot (and with `--all` uv, the managed
- * Pythons, staging and caches); this prints what went, or the error. Exit 1 on error.
+ * `uninstall [--all [--logs]] [--json]`: the core removes SkyPilot (and with `--all` uv, the
+ * managed Pythons, staging and caches; with `--logs` too the attempt logs); this prints what
+ * went, or the error. Exit 1 on error.
  */
 import { uninstallSkypilot, type InstallSettings, type UninstallOutput } from '../../../installer/index.ts';
 import { ExitError } from '../errors.ts';
 import type { CommandIO } from '../io.ts';
 import { formatError } from '../progress.ts';
 
-export async function uninstall(settings: InstallSettings, io: CommandIO, opts: { all: boolean; json: boolean }): Promise<void> {
-  const output = await uninstallSkypilot(settings, { all: opts.all });
+export async function uninstall(settings: InstallSettings, io: CommandIO, opts: { all: boolean; logs?: boolean; json: boolean }): Promise<void> {
+  const output = await uninstallSkypilot(settings, { all: opts.all, logs: opts.logs === true });
   report(io, opts.json, output);
   if (!output.ok) throw new ExitError(1);
 }

@@ -129,7 +129,8 @@ function onProgress(p: ProgressData): void {
   } else {
     enter(p.phase);
     view.progress = p;
-    view.activity = p.message;
+    // A sign of life (it carries elapsed_seconds) repeats itself; the line above it keeps uv's last word.
+    if (p.elapsed_seconds === undefined || !view.activity) view.activity = p.message;
   }
   render();
 }

@@ -66,23 +66,25 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-test('serve on a non-loopback host without CARAPACE_GATEKEEPER_TOKEN exits 2, listens on nothing, and names the variable', async () => {
+test('serve on a non-loopback host without CARAPACE_GATEKEEPER_TOKEN, or with one under 16 characters, exits 2, listens on nothing, and names the variable', async () => {
   const home = await tempHome('carapace-serve-open-');
-  const port = await freePort();
   const { CARAPACE_GATEKEEPER_TOKEN: _unset, ...env } = process.env;
-  // Today's code would serve until killed; the timeout turns that into a failed exit code.
-  const exit = await execa(CLI, ['serve', '--host', '0.0.0.0', '--port', String(port)], {
-    env: { ...env, CARAPACE_HOME: home },
-    extendEnv: false,
-    reject: false,
-    timeout: 10_000,
-  });
-  expect(exit.exitCode).toBe(2);
-  expect(String(exit.stderr)).toContain('CARAPACE_GATEKEEPER_TOKEN');
-  expect(String(exit.stderr)).toMatch(/hint: /);
-  const reached = await fetch(`http://127.0.0.1:${port}/cluster/install-status`).then(() => true, () => false);
-  expect(reached).toBe(false);
-}, 15_000);
+  for (const token of [null, 'a', 'fifteen-chars-x']) {
+    const port = await freePort();
+    // A serve that started would run until killed; the timeout turns that into a failed exit code.
+    const exit = await execa(CLI, ['serve', '--host', '0.0.0.0', '--port', String(port)], {
+      env: { ...env, CARAPACE_HOME: home, ...(token === null ? {} : { CARAPACE_GATEKEEPER_TOKEN: token }) },
+      extendEnv: false,
+      reject: false,
+      timeout: 10_000,
+    });
+    expect({ token, exitCode: exit.exitCode }).toEqual({ token, exitCode: 2 });
+    expect(String(exit.stderr)).toContain('CARAPACE_GATEKEEPER_TOKEN');
+    expect(String(exit.stderr)).toMatch(/hint: .*at least 16 characters/);
+    const reached = await fetch(`http://127.0.0.1:${port}/cluster/install-status`).then(() => true, () => false);
+    expect(reached).toBe(false);
+  }
+}, 40_000);
 
 test('serve on a non-loopback host with a token starts and asks for it', async () => {
   const home = await tempHome('carapace-serve-token-');

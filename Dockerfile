@@ -67,11 +67,13 @@ HEALTHCHECK --interval=30s --timeout=15s --start-period=20s --retries=3 \
 # container's interfaces for a published port to reach it; publish it on the host's loopback
 # only (-p 127.0.0.1:8787:8787, same port: the Host check wants 127.0.0.1:8787 or
 # localhost:8787 and answers 421 to anything else). Other containers on the same network
-# could connect, so `serve` refuses a non-loopback address without a token: it exits 2 and
+# could connect, so `serve` refuses a non-loopback address without a token of at least 16
+# characters: it exits 2 and
 # the container stops. Pass the token at run time, never as a build arg (build args stay in
 # the image's history):
 #   docker run -p 127.0.0.1:8787:8787 -e CARAPACE_GATEKEEPER_TOKEN="$(openssl rand -hex 32)" carapace-gatekeeper
 #   docker run --env-file gatekeeper.env ...   # a file holding CARAPACE_GATEKEEPER_TOKEN=...
 # The HEALTHCHECK needs no token: `status` reads CARAPACE_HOME and never calls the service.
 EXPOSE 8787
+# `docker stop` sends SIGTERM: serve cancels a running install, stops, and exits 143 (128+15).
 CMD ["carapace-sky", "serve", "--host", "0.0.0.0", "--port", "8787"]

@@ -6,8 +6,13 @@
 
 const MASK = '***';
 
-/** A host and optional port, as it follows the `@` of credentials in a URL. */
-const HOST = String.raw`(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(?::\d{1,5})?(?=[/?#\s'"<>,;)\]}]|$)`;
+/**
+ * A host and optional port, as it follows the `@` of credentials in a URL. Names may hold `_`
+ * (WHATWG URL and curl take `proxy_01`), an IPv6 literal may carry a zone (`[fe80::1%25eth0]`,
+ * RFC 6874) and the port may be empty (`host:`): a host this rule does not know would leave the
+ * credentials before it whole.
+ */
+const HOST = String.raw`(?:\[[0-9A-Fa-f:.]+(?:%(?:25)?[A-Za-z0-9._~-]+)?\]|[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?)*)(?::\d{0,5})?(?=[/?#\s'"<>,;)\]}]|$)`;
 
 const RULES: Array<[RegExp, string | ((...m: string[]) => string)]> = [
   // Credentials in URLs: scheme://user:password@host or scheme://token@host. Users type `@`,
@@ -67,17 +72,36 @@ export function redact(text: string, secrets: readonly string[] = []): string {
   return out;
 }
 
+/** A value as written and percent-decoded. */
+function writtenAndDecoded(value: string): string[] {
+  try {
+    return [value, decodeURIComponent(value)];
+  } catch {
+    // A stray `%`: the value as written is all there is.
+    return [value];
+  }
+}
+
 /** The password of `user:password@host`, with or without a scheme, as written and decoded. */
 function urlPasswords(value: string): string[] {
   const match = /^(?:[a-z][a-z0-9+.-]*:\/\/)?[^\s:/@]+:([^\s]*)@[^@\s]+$/i.exec(value.trim());
-  if (!match?.[1]) return [];
-  let decoded = match[1];
-  try {
-    decoded = decodeURIComponent(match[1]);
-  } catch {
-    // A stray `%`: the password as written is all there is.
-  }
-  return [match[1], decoded];
+  return match?.[1] ? writtenAndDecoded(match[1]) : [];
+}
+
+/** HTTP_PROXY, https_proxy, ALL_PROXY...: every tool reads these as one URL with credentials. */
+const PROXY_NAME = /(?:^|_)PROXY$/i;
+
+/**
+ * A proxy's credentials: everything between the scheme and the LAST `@` (curl and WHATWG URL
+ * split there, and users type `@`, `/` or spaces unescaped), whole (a lone token has no colon)
+ * and the password after the first colon.
+ */
+function proxyCredentials(value: string): string[] {
+  const rest = value.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
+  const userinfo = rest.slice(0, Math.max(rest.lastIndexOf('@'), 0));
+  if (!userinfo) return [];
+  const colon = userinfo.indexOf(':');
+  return [...writtenAndDecoded(userinfo), ...(colon === -1 ? [] : writtenAndDecoded(userinfo.slice(colon + 1)))];
 }
 
 /**
@@ -97,6 +121,7 @@ export function secretsIn(env: Record<string, string | undefined>, extra: readon
     if (!value) continue;
     if (SECRET_NAME.test(name) && !NOT_SECRET.has(name.toUpperCase())) add(value);
     for (const password of urlPasswords(value)) add(password);
+    if (PROXY_NAME.test(name) && name.toUpperCase() !== 'NO_PROXY') for (const credential of proxyCredentials(value)) add(credential);
   }
   for (const value of extra) add(value);
   // Longest first, so a secret that contains another is masked whole.

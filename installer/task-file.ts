@@ -19,7 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
 import { lstat, mkdir, open, readdir, realpath, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pidAlive } from './lock.ts';
 import { LAUNCH_COPY } from './owned.ts';
 
@@ -65,6 +65,21 @@ function missing(task: string): TaskFileError {
   return new TaskFileError('invalid_request', `the task file ${task} does not exist or is not a file`, 'Check the path of the task YAML.');
 }
 
+/**
+ * Kernel file systems: their "files" are the service's environment (/proc/self/environ),
+ * devices whose mere opening acts (/dev/cpu_dma_latency), or knobs. No task lives there, and
+ * any local caller may name a path when no token is set.
+ */
+const SYSTEM_TREE = /^\/(?:proc|sys|dev)(?:\/|$)/;
+
+function systemPath(task: string): TaskFileError {
+  return new TaskFileError(
+    'invalid_request',
+    `the task file ${task} is under /proc, /sys or /dev, which hold no task files`,
+    'Name a SkyPilot task YAML in your own folders.',
+  );
+}
+
 function errno(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | null)?.code;
 }
@@ -87,14 +102,20 @@ function ancestors(dir: string): string[] {
 
 /** Reads the checked task's bytes through one descriptor. */
 async function readChecked(task: string, me: number | undefined): Promise<{ bytes: Uint8Array; cwd: string }> {
+  if (SYSTEM_TREE.test(resolve(task))) throw systemPath(task);
   let real: string;
   try {
     real = await realpath(task);
   } catch {
     throw missing(task);
   }
+  if (SYSTEM_TREE.test(real)) throw systemPath(task);
   const cwd = dirname(real);
   if (me !== undefined) for (const dir of ancestors(cwd)) checkFolder(dir, await lstat(dir), me);
+  // Only a regular file is opened: opening a device or a FIFO can act by itself (wake a
+  // writer, set a kernel knob). fstat below still checks the file that was opened.
+  const entry = await lstat(real).catch(() => null);
+  if (!entry?.isFile()) throw missing(task);
   let handle;
   try {
     // O_NOFOLLOW: the last component must still be the file realpath found; O_NONBLOCK: a FIFO

@@ -13,6 +13,8 @@ import { InstallError } from '../../machines/errors.ts';
 
 type Env = Record<string, string | undefined>;
 
+const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+
 /** curl reads the lowercase names first; several tools only set the uppercase ones. */
 function pick(env: Env, name: string): { variable: string; value: string } | null {
   for (const variable of [name.toLowerCase(), name.toUpperCase()]) {
@@ -114,12 +116,19 @@ export function chooseProxy(url: URL, env: Env): ProxyChoice | null {
   if (bypassesProxy(url, pick(env, 'no_proxy')?.value)) return null;
   const chosen = (url.protocol === 'https:' ? pick(env, 'https_proxy') : pick(env, 'http_proxy')) ?? pick(env, 'all_proxy');
   if (!chosen) return null;
-  const value = /^[a-z][a-z0-9+.-]*:\/\//i.test(chosen.value) ? chosen.value : `http://${chosen.value}`;
+  const value = SCHEME.test(chosen.value) ? chosen.value : `http://${chosen.value}`;
   let proxy: URL;
   try {
     proxy = new URL(value);
   } catch {
     throw new InstallError('invalid_config', `${chosen.variable}=${JSON.stringify(redactProxy(chosen.value))} is not a proxy URL`);
+  }
+  if (!hostAfterLastAt(value, proxy)) {
+    throw new InstallError(
+      'invalid_config',
+      `${chosen.variable}=${JSON.stringify(redactProxy(chosen.value))} is not one proxy URL: its credentials hold a character that ends them early`,
+      { hint: `Percent-encode the user name and password in ${chosen.variable} (/ as %2F, ? as %3F, # as %23, @ as %40, : as %3A), e.g. http://user:p%2Fss@proxy:3128.` },
+    );
   }
   if (proxy.protocol !== 'http:' && proxy.protocol !== 'https:') {
     throw new InstallError(
@@ -135,12 +144,31 @@ export function proxyFor(url: URL, env: Env): string | false {
   return chooseProxy(url, env)?.url ?? false;
 }
 
-/** A proxy URL fit for a message: the password (or a lone token) becomes ***. */
+/**
+ * A proxy URL fit for a message: the password (or a lone token) becomes ***. The credentials
+ * run to the LAST `@`, as curl and WHATWG URL read them: a password may hold `@`, `/` or a
+ * space typed unescaped. The user name stays only when it is plainly one.
+ */
 export function redactProxy(value: string): string {
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)?([^@/\s]*)@/i, (_m, scheme = '', userinfo: string) => {
-    const user = userinfo.includes(':') ? userinfo.slice(0, userinfo.indexOf(':')) : '';
-    return `${scheme}${user ? `${user}:` : ''}***@`;
-  });
+  const scheme = SCHEME.exec(value)?.[0] ?? '';
+  const rest = value.slice(scheme.length);
+  const at = rest.lastIndexOf('@');
+  if (at === -1) return value;
+  const user = /^([A-Za-z0-9._~%-]+):/.exec(rest.slice(0, at))?.[1];
+  return `${scheme}${user ? `${user}:` : ''}***@${rest.slice(at + 1)}`;
+}
+
+/**
+ * True when the parser's host is the text after the last `@`. An unescaped `/` or `?` in a
+ * password ends the authority early (`bob:Sup3r:S@cret/x@proxy` is host `cret`), so the request
+ * would go to, and look up in DNS, a piece of the password.
+ */
+function hostAfterLastAt(value: string, proxy: URL): boolean {
+  const rest = value.slice((SCHEME.exec(value)?.[0] ?? '').length);
+  const at = rest.lastIndexOf('@');
+  if (at === -1) return true;
+  const authority = rest.slice(at + 1).split(/[/?#]/, 1)[0] ?? '';
+  return URL.canParse(`${proxy.protocol}//${authority}`) && new URL(`${proxy.protocol}//${authority}`).host === proxy.host;
 }
 
 /** How a proxy is named in messages: `http://alice:***@proxy:3128 (HTTPS_PROXY)`. */

@@ -118,7 +118,8 @@ if (import.meta.main) {
   const failed = await io.drain();
   if (failed && code === 0) io.stderr.write(`carapace-sky: ${failed.message}\n`);
   const stoppedBy = received();
-  // Work a signal cut short ends as death by that signal would; `serve`, whose work is to
-  // run until stopped, returns 0 and so ends successfully.
-  process.exit(stoppedBy && code !== 0 ? signalExitCode(stoppedBy) : failed && code === 0 ? failed.exitCode : code);
+  // A command a signal stopped ends as death by that signal would (128+N, the contract's rule
+  // for every command), after its clean-up: `serve` too, so `docker stop` sees 143 and a
+  // supervisor can tell a stop from a clean finish.
+  process.exit(stoppedBy ? signalExitCode(stoppedBy) : failed && code === 0 ? failed.exitCode : code);
 }

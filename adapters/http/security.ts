@@ -22,13 +22,24 @@ export function isLoopbackName(hostname: string): boolean {
 }
 
 /**
- * Why the service must not listen on `host` without a token, or null when it may. Off loopback,
+ * The shortest token a service other hosts can reach accepts. Anyone on the network may guess,
+ * and tokens under MIN_SHORT characters are not even redacted (installer/redact.ts); 16 random
+ * characters are out of reach of guessing over HTTP.
+ */
+export const MIN_REMOTE_TOKEN = 16;
+
+/**
+ * Why the service must not listen on `host` with this token, or null when it may. Off loopback,
  * any program that reaches the address can send a loopback Host header, so the Host and Origin
- * checks keep out browsers only: the token is the one guard left.
+ * checks keep out browsers only: the token is the one guard left, and must be long.
  */
 export function unguardedBind(host: string, token: string | null): string | null {
-  if (token !== null || isLoopbackName(host)) return null;
-  return `refusing to listen on ${host}: it is not a loopback address and CARAPACE_GATEKEEPER_TOKEN is not set`;
+  if (isLoopbackName(host)) return null;
+  if (token === null) return `refusing to listen on ${host}: it is not a loopback address and CARAPACE_GATEKEEPER_TOKEN is not set`;
+  if (token.length < MIN_REMOTE_TOKEN) {
+    return `refusing to listen on ${host}: it is not a loopback address and CARAPACE_GATEKEEPER_TOKEN is shorter than ${MIN_REMOTE_TOKEN} characters`;
+  }
+  return null;
 }
 
 /** `host[:port]` split, or null when it is not a plain host and optional port. */

@@ -74,8 +74,39 @@ describe('naming a proxy', () => {
     expect(redactProxy('http://proxy:3128')).toBe('http://proxy:3128');
   });
 
+  test('credentials run to the last @, whatever the host looks like (F5)', () => {
+    expect(redactProxy('http://bob:p@ssw0rdX@proxy_01.corp.invalid:3128')).toBe('http://bob:***@proxy_01.corp.invalid:3128');
+    expect(redactProxy('bob:p@ssw0rdX@proxy_01:3128')).toBe('bob:***@proxy_01:3128');
+    expect(redactProxy('http://bob:p@ssw0rdX@127.0.0.1:')).toBe('http://bob:***@127.0.0.1:');
+    expect(redactProxy('http://bob:p@ssw0rdX@[fe80::1%25eth0]:3128')).toBe('http://bob:***@[fe80::1%25eth0]:3128');
+    expect(redactProxy('http://alice:pass word12@127.0.0.1:9')).toBe('http://alice:***@127.0.0.1:9');
+    expect(redactProxy('tok3n@secret@127.0.0.1:9')).toBe('***@127.0.0.1:9');
+  });
+
+  test('a proxy whose parsed host is not what follows the last @ is refused, the password unshown (F7)', () => {
+    const value = 'http://bob:Sup3r:S@cret/x@127.0.0.1:9';
+    let error: unknown;
+    try {
+      chooseProxy(url('https://x/'), { HTTPS_PROXY: value });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(InstallError);
+    const { code, message, hint } = error as InstallError;
+    expect(code).toBe('invalid_config');
+    expect(hint).toMatch(/percent-encode/i);
+    expect(`${message} ${hint}`).not.toMatch(/Sup3r|cret/);
+  });
+
+  test('proxies with _ in the host, an empty port or encoded credentials are still taken', () => {
+    for (const value of ['http://bob:p@ssw0rdX@proxy_01.corp.invalid:3128', 'http://bob:p%40ss%2Fw@proxy:3128', 'http://alice:pass word12@127.0.0.1:9']) {
+      expect(chooseProxy(url('https://x/'), { HTTPS_PROXY: value })?.variable).toBe('HTTPS_PROXY');
+    }
+  });
+
   test('an unparsable proxy URL is refused without showing its password', () => {
     expect(() => chooseProxy(url('https://x/'), { HTTPS_PROXY: 'http://alice:s3cret@[broken' })).toThrow(/HTTPS_PROXY="http:\/\/alice:\*\*\*@\[broken"/);
+    expect(() => chooseProxy(url('https://x/'), { HTTPS_PROXY: 'http://bob:p@ssw0rdX@[fe80::1%25eth0]:3128' })).not.toThrow(/ssw0rdX/);
   });
 });
 

@@ -127,6 +127,17 @@ describe('the task sky launches', () => {
     }
     expect(await rig.uvInstalls()).toBe(0);
   }, 60_000);
+
+  test('/proc, /sys and /dev are refused with 400 and a hint: the service environment never reaches cluster-log (F4)', async () => {
+    const { gk, rig } = await setup();
+    for (const task of ['/proc/self/environ', '/proc/self/cmdline', '/dev/zero']) {
+      const answer = await launch(gk, task);
+      expect({ task, status: answer.status, code: answer.body.error?.code }).toEqual({ task, status: 400, code: 'invalid_request' });
+      expect(answer.body.error.hint).toMatch(/task YAML/);
+    }
+    expect(clusterLines(gk)).toEqual([]);
+    expect(await rig.uvInstalls()).toBe(0);
+  }, 60_000);
 });
 
 describe('what sky prints is redacted', () => {

@@ -19,7 +19,8 @@ import { gatekeeperSettingsFromEnv, settingsFromEnv } from '../../installer/sett
 import type { SkyRunner } from '../../installer/sky-runner.ts';
 import { InstallError } from '../../machines/errors.ts';
 import type { CheckResult } from '../../machines/types.ts';
-import { tempHome } from '../e2e/cli.ts';
+import { startMirror } from '../../demo/mirror.ts';
+import { mirrorEnv, tempHome } from '../e2e/cli.ts';
 import { local, post, readEvents } from './http-harness.ts';
 
 const TOKEN = 'gk-Tok3n-0123456789abcdef';
@@ -182,3 +183,45 @@ test('no planted secret reaches any channel', async () => {
   expect(out.stderr).toContain('invalid_config');
   expectClean('CLI error', out.stdout + out.stderr);
 }, 30_000);
+
+/** A loopback port nothing listens on: bound on port 0, then released. */
+async function deadPort(): Promise<number> {
+  const probe = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response('') });
+  const port = probe.port!;
+  await probe.stop(true);
+  return port;
+}
+
+test('proxy credentials with @, a space, a lone token, an IPv6 zone or an unescaped / reach no channel', async () => {
+  const mirror = await startMirror();
+  const dead = await deadPort();
+  // Each proxy value, and the pieces of its credentials that must never be shown.
+  const cases: Array<[string, string[]]> = [
+    [`http://bob:p@ssw0rdX@127.0.0.1:${dead}`, ['ssw0rdX']],
+    [`bob:p@ssw0rdX@127.0.0.1:${dead}`, ['ssw0rdX']],
+    ['http://bob:p@ssw0rdX@[::1%25lo]:3128', ['ssw0rdX']],
+    [`tok3nSecretValue99@127.0.0.1:${dead}`, ['tok3nSecretValue99']],
+    [`http://alice:pass word12@127.0.0.1:${dead}`, ['word12']],
+    [`http://bob:Sup3r:S@cret/x@127.0.0.1:${dead}`, ['Sup3r', 'S@cret']],
+  ];
+  try {
+    for (const [proxy, pieces] of cases) {
+      const home = await tempHome('carapace-redact-proxy-');
+      const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...mirrorEnv(mirror, home), HTTP_PROXY: proxy, CARAPACE_CONNECT_TIMEOUT: '3' };
+      const seen: string[] = [];
+      const install = captureIO(env);
+      expect({ proxy, exit: await main(['install', '--json'], install.io) }).toEqual({ proxy, exit: 1 });
+      seen.push(install.out.stdout, install.out.stderr);
+      for (const json of [false, true]) {
+        const { io, out } = captureIO(env);
+        await doctor(io, { json }).catch(() => {});
+        seen.push(out.stdout, out.stderr);
+      }
+      for (const name of await readdir(join(home, 'logs'))) seen.push(await readFile(join(home, 'logs', name), 'utf8'));
+      const text = seen.join('\n');
+      for (const piece of pieces) expect({ proxy, piece, leaked: text.includes(piece) }).toEqual({ proxy, piece, leaked: false });
+    }
+  } finally {
+    await mirror.close();
+  }
+}, 60_000);

@@ -6,7 +6,8 @@
 import { describe, expect, test } from 'bun:test';
 import { execa } from 'execa';
 import { closeSync, openSync } from 'node:fs';
-import { CLI, tempHome } from './cli.ts';
+import { chmod, mkdir } from 'node:fs/promises';
+import { CLI, runCli, tempHome } from './cli.ts';
 
 describe('CLI output', () => {
   test('a reader that closes the pipe early (`| true`) ends the output quietly, exit 0', async () => {
@@ -29,5 +30,25 @@ describe('CLI output', () => {
     expect(exitCode).toBe(74);
     expect(stderr).toContain('carapace-sky: cannot write to stdout: ENOSPC');
     expect(stderr).not.toContain('hint:');
+  });
+
+  test('status --json on a home it cannot trust prints exactly one object, the status fields plus error, and exits 1', async () => {
+    const home = await tempHome();
+    await mkdir(home);
+    await chmod(home, 0o777);
+    const run = await runCli(['status', '--json'], { CARAPACE_HOME: home });
+    expect(run.exitCode).toBe(1);
+    const lines = run.stdout.split('\n').filter(Boolean);
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toEqual({
+      uv_installed: false,
+      uv_version: null,
+      sky_installed: false,
+      sky_version: null,
+      carapace_home: home,
+      error: { code: 'home_not_trusted', phase: 'checking', message: expect.stringContaining(home), hint: expect.stringMatching(/./), detail: `path: ${home}` },
+    });
+    // The person reading stderr still gets the error as every command prints it.
+    expect(run.stderr).toContain('error[home_not_trusted]');
   });
 });

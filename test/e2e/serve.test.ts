@@ -1,6 +1,7 @@
 /**
  * `carapace-sky serve` as a real process: it says where it listens, installs on demand
- * through the same installer as the CLI, refuses foreign hosts, and stops cleanly on SIGTERM.
+ * through the same installer as the CLI, refuses foreign hosts, and stops cleanly on a signal,
+ * exiting 128+N as every command does.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { execa } from 'execa';
@@ -54,7 +55,8 @@ test('serve answers status, installs once on ensure, and stops on SIGTERM', asyn
     child.kill('SIGTERM');
   }
   const exit = await child;
-  expect(exit.exitCode).toBe(0);
+  // Stopped by SIGTERM after its clean-up: 128 + 15, as for every command.
+  expect(exit.exitCode).toBe(143);
   expect(String(exit.stderr)).toContain('stopping');
 });
 
@@ -66,23 +68,25 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-test('serve on a non-loopback host without CARAPACE_GATEKEEPER_TOKEN exits 2, listens on nothing, and names the variable', async () => {
+test('serve on a non-loopback host without CARAPACE_GATEKEEPER_TOKEN, or with one under 16 characters, exits 2, listens on nothing, and names the variable', async () => {
   const home = await tempHome('carapace-serve-open-');
-  const port = await freePort();
   const { CARAPACE_GATEKEEPER_TOKEN: _unset, ...env } = process.env;
-  // Today's code would serve until killed; the timeout turns that into a failed exit code.
-  const exit = await execa(CLI, ['serve', '--host', '0.0.0.0', '--port', String(port)], {
-    env: { ...env, CARAPACE_HOME: home },
-    extendEnv: false,
-    reject: false,
-    timeout: 10_000,
-  });
-  expect(exit.exitCode).toBe(2);
-  expect(String(exit.stderr)).toContain('CARAPACE_GATEKEEPER_TOKEN');
-  expect(String(exit.stderr)).toMatch(/hint: /);
-  const reached = await fetch(`http://127.0.0.1:${port}/cluster/install-status`).then(() => true, () => false);
-  expect(reached).toBe(false);
-}, 15_000);
+  for (const token of [null, 'a', 'fifteen-chars-x']) {
+    const port = await freePort();
+    // A serve that started would run until killed; the timeout turns that into a failed exit code.
+    const exit = await execa(CLI, ['serve', '--host', '0.0.0.0', '--port', String(port)], {
+      env: { ...env, CARAPACE_HOME: home, ...(token === null ? {} : { CARAPACE_GATEKEEPER_TOKEN: token }) },
+      extendEnv: false,
+      reject: false,
+      timeout: 10_000,
+    });
+    expect({ token, exitCode: exit.exitCode }).toEqual({ token, exitCode: 2 });
+    expect(String(exit.stderr)).toContain('CARAPACE_GATEKEEPER_TOKEN');
+    expect(String(exit.stderr)).toMatch(/hint: .*at least 16 characters/);
+    const reached = await fetch(`http://127.0.0.1:${port}/cluster/install-status`).then(() => true, () => false);
+    expect(reached).toBe(false);
+  }
+}, 40_000);
 
 test('serve on a non-loopback host with a token starts and asks for it', async () => {
   const home = await tempHome('carapace-serve-token-');
@@ -95,7 +99,7 @@ test('serve on a non-loopback host with a token starts and asks for it', async (
     const port = new URL(url).port;
     expect((await fetch(`http://127.0.0.1:${port}/cluster/install-status`)).status).toBe(401);
   } finally {
-    child.kill('SIGTERM');
+    child.kill('SIGHUP');
   }
-  expect((await child).exitCode).toBe(0);
+  expect((await child).exitCode).toBe(129);
 });

@@ -28,6 +28,16 @@ describe('proxy credentials', () => {
     test(`masks ${input}`, () => expect(redact(input)).toBe(output));
   }
 
+  const hosts: Array<[string, string]> = [
+    ['via http://bob:p@ssw0rdX@proxy_01.corp.invalid:3128 refused', 'via http://***@proxy_01.corp.invalid:3128 refused'],
+    ['via bob:p@ssw0rdX@proxy_01:3128 refused', 'via ***@proxy_01:3128 refused'],
+    ['via http://bob:p@ssw0rdX@127.0.0.1: refused', 'via http://***@127.0.0.1: refused'],
+    ['via http://bob:p@ssw0rdX@[fe80::1%25eth0]:3128 refused', 'via http://***@[fe80::1%25eth0]:3128 refused'],
+  ];
+  for (const [input, output] of hosts) {
+    test(`masks up to the last @ before an _ host, an empty port or an IPv6 zone: ${input}`, () => expect(redact(input)).toBe(output));
+  }
+
   test('leaves e-mail addresses, git remotes, times and plain URLs alone', () => {
     const text = 'mail me@corp.com; git@github.com:org/repo.git at 12:30:45 from https://pypi.org/simple/';
     expect(redact(text)).toBe(text);
@@ -38,6 +48,15 @@ describe('secret values from the environment', () => {
   test('a proxy password is masked wherever it appears, as written and decoded', () => {
     const secrets = secretsIn({ HTTPS_PROXY: 'http://user:p%40ss%2Fw0rd@proxy:3128' });
     expect(redact('auth p@ss/w0rd and p%40ss%2Fw0rd', secrets)).toBe('auth *** and ***');
+  });
+
+  test('a *_PROXY userinfo is secret whole: a lone token, a password with @ or a space (F6, F7)', () => {
+    const text = (value: string) => redact(`doctor: HTTPS_PROXY=${value}; uv: ${encodeURI(value)}`, secretsIn({ HTTPS_PROXY: value }));
+    expect(text('tok3nSecretValue99@127.0.0.1:9')).not.toContain('tok3nSecretValue99');
+    expect(text('http://alice:pass word12@127.0.0.1:9')).not.toMatch(/pass.word12/);
+    expect(text('http://bob:p@ssw0rdX@proxy_01.corp.invalid:3128')).not.toContain('ssw0rdX');
+    // An e-mail in any other variable is not a proxy's credentials.
+    expect(secretsIn({ EMAIL: 'alice@example.com', UPSTREAM: 'git@github.com:org/repo.git' })).toEqual([]);
   });
 
   test('short values are masked as whole words only; trivial ones not at all', () => {

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import { execa } from 'execa';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_TASK_BYTES, snapshotTask, TaskFileError } from '../../installer/task-file.ts';
@@ -76,5 +76,33 @@ describe('snapshotTask', () => {
     expect(error).toBeInstanceOf(TaskFileError);
     expect((error as TaskFileError).code).toBe('invalid_request');
     expect(await readdir(home)).toEqual([]);
+  });
+
+  test('a FIFO is refused before it is opened: a writer waiting on it is never woken (F8)', async () => {
+    const dir = await temp();
+    const fifo = join(dir, 'task.yaml');
+    await execa('mkfifo', ['-m', '600', fifo]);
+    // The shell's open for writing returns only once some process opens the FIFO for reading.
+    const writer = execa('sh', ['-c', ': > "$1"; echo woken', 'sh', fifo], { reject: false });
+    const error = await snapshotTask(fifo, await temp()).catch((e: unknown) => e);
+    expect((error as TaskFileError).code).toBe('invalid_request');
+    const woken = await Promise.race([writer.then((r) => r.stdout === 'woken'), Bun.sleep(500).then(() => false)]);
+    writer.kill('SIGKILL');
+    await writer;
+    expect(woken).toBe(false);
+  });
+
+  test('paths in /proc, /sys and /dev are refused as invalid_request, also through a link (F4)', async () => {
+    const link = join(await temp(), 'task.yaml');
+    await symlink('/proc/self/environ', link);
+    for (const task of ['/proc/self/environ', '/dev/null', '/sys/kernel/mm/../../power/state', link]) {
+      const error = await snapshotTask(task, await temp()).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TaskFileError);
+      expect({ task, code: (error as TaskFileError).code, message: (error as TaskFileError).message }).toEqual({
+        task,
+        code: 'invalid_request',
+        message: `the task file ${task} is under /proc, /sys or /dev, which hold no task files`,
+      });
+    }
   });
 });

@@ -2,7 +2,7 @@
  * `serve [--host H] [--port P]`: the gatekeeper until Ctrl-C or SIGTERM. Stopping cancels a
  * running install so uv's process group and the staging folder do not outlive the service.
  */
-import { unguardedBind } from '../../http/security.ts';
+import { MIN_REMOTE_TOKEN, unguardedBind } from '../../http/security.ts';
 import { gatekeeperSettingsFromEnv, type Installer } from '../../../installer/index.ts';
 import { ExitError } from '../errors.ts';
 import type { CommandIO } from '../io.ts';
@@ -23,7 +23,7 @@ export async function serve(
   if (refused) {
     io.stderr.write(
       `carapace-sky: ${refused}\n` +
-        'hint: set CARAPACE_GATEKEEPER_TOKEN to a long random secret (clients send Authorization: Bearer <it>), or serve on 127.0.0.1.\n',
+        `hint: set CARAPACE_GATEKEEPER_TOKEN to a random secret of at least ${MIN_REMOTE_TOKEN} characters, e.g. $(openssl rand -hex 32) (clients send Authorization: Bearer <it>), or serve on 127.0.0.1.\n`,
     );
     // A command line that cannot be served safely is a bad command line, like a bad --port.
     throw new ExitError(2);

@@ -5,7 +5,7 @@
  */
 import { layoutOf } from './layout.ts';
 import { classifyError, InstallError, tail } from '../machines/errors.ts';
-import type { ActorInput, VerifyOutput } from '../machines/install.ts';
+import type { VerifyInput, VerifyOutput } from '../machines/install.ts';
 import { runProcess } from './process.ts';
 import { uvEnvironment } from './uv-env.ts';
 
@@ -15,9 +15,10 @@ export function parseSkyVersion(output: string): string | null {
   return SKY_VERSION.exec(output)?.[1] ?? null;
 }
 
-export async function verifySky(input: ActorInput, signal: AbortSignal): Promise<VerifyOutput> {
+export async function verifySky(input: VerifyInput, signal: AbortSignal): Promise<VerifyOutput> {
   const layout = layoutOf(input.settings.home);
-  const result = await runProcess(layout.sky, ['--version'], {
+  const sky = input.sky_path ?? layout.sky;
+  const result = await runProcess(sky, ['--version'], {
     env: await uvEnvironment(layout, input.settings.env),
     signal,
     timeoutMs: input.settings.verify_timeout_ms,
@@ -25,7 +26,7 @@ export async function verifySky(input: ActorInput, signal: AbortSignal): Promise
   }).catch((error: unknown) => {
     const code = classifyError(error);
     if (code === 'cancelled' || code === 'timeout') throw error;
-    throw new InstallError('verify_failed', `${layout.sky} could not be started`, {
+    throw new InstallError('verify_failed', `${sky} could not be started`, {
       detail: error instanceof Error ? error.message : String(error),
     });
   });
@@ -35,6 +36,6 @@ export async function verifySky(input: ActorInput, signal: AbortSignal): Promise
       detail: tail(`${result.stdout}\n${result.stderr}`) || null,
     });
   }
-  return { sky_path: layout.sky, sky_version: version };
+  return { sky_path: sky, sky_version: version };
 }
 

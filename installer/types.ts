@@ -4,7 +4,7 @@
  */
 import type { InspectionEvent, Observer } from 'xstate';
 import type { CheckResult, InstallOutput, InstallPhase, InstallProgress, InstallSettings, InstallStatus } from '../machines/types.ts';
-import type { ActorInput, DownloadUvOutput, InstallInput, InstallSkypilotInput, LockInput, VerifyOutput } from '../machines/install.ts';
+import type { ActorInput, DownloadUvOutput, InstallInput, InstallSkypilotInput, LockInput, VerifyInput, VerifyOutput } from '../machines/install.ts';
 import type { LockOptions } from './lock.ts';
 
 export type InstallerEvent =
@@ -22,7 +22,7 @@ export interface InstallerActors {
   check: Work<InstallInput, CheckResult>;
   downloadUv: Work<ActorInput, DownloadUvOutput>;
   installSkypilot: Work<InstallSkypilotInput, void>;
-  verify: Work<ActorInput, VerifyOutput>;
+  verify: Work<VerifyInput, VerifyOutput>;
 }
 
 export interface InstallerDeps {

@@ -62,6 +62,13 @@ export interface InstallSkypilotInput extends ActorInput {
   /** `uv tool upgrade` the working install instead of installing. */
   upgrade?: boolean;
 }
+/** What `verifying` checks: by default the current tool environment and `tools/bin/sky`. */
+export interface VerifyInput extends ActorInput {
+  /** The tool environment folder whose `bin/python -m pip` must run (a new generation, say); default UV_TOOL_DIR/<package>. */
+  env_dir?: string;
+  /** The `sky` whose `--version` must run; default the layout's `tools/bin/sky`. */
+  sky_path?: string;
+}
 export interface VerifyOutput {
   sky_path: string;
   sky_version: string;

@@ -17,6 +17,7 @@ import type {
   InstallSkypilotInput,
   LockInput,
   Report,
+  VerifyInput,
   VerifyOutput,
 } from './install-types.ts';
 import { checked, failedIn, message, needsForce, output, type Checked } from './install-params.ts';
@@ -58,7 +59,7 @@ export const installMachine = setup({
     check: fromPromise<CheckResult, InstallInput>(async () => notProvided('check')),
     downloadUv: fromPromise<DownloadUvOutput, ActorInput>(async () => notProvided('downloadUv')),
     installSkypilot: fromPromise<void, InstallSkypilotInput>(async () => notProvided('installSkypilot')),
-    verify: fromPromise<VerifyOutput, ActorInput>(async () => notProvided('verify')),
+    verify: fromPromise<VerifyOutput, VerifyInput>(async () => notProvided('verify')),
   },
   guards: {
     skyReady: (_, { check, upgrade }: Checked) => !upgrade && check.status.sky_installed && check.sky_outdated === null,

@@ -7,6 +7,7 @@
  */
 import { hostname } from 'node:os';
 import { rememberUvVersion } from '../actors/check.ts';
+import { migrateLayout } from '../actors/generations.ts';
 import { ensureHome } from '../actors/home.ts';
 import { InstallError, toInstallErrorData } from '../machines/errors.ts';
 import type { InstallErrorData, InstallSettings, InstallStatus } from '../machines/types.ts';
@@ -31,6 +32,8 @@ export function waitingMessage(holder: LockOwner, host: string): string {
  * them; nothing else is touched). Only the lock holder may, since staging is the holder's alone.
  */
 export async function clearLeftovers(layout: Layout): Promise<void> {
+  // First, so a migration cut short is finished and its generation is not taken for a leftover.
+  await migrateLayout(layout);
   await removeOwned(await leftoversOf(layout, pidAlive));
 }
 

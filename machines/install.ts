@@ -8,6 +8,8 @@
 import { assign, enqueueActions, fromPromise, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { InstallError, toInstallErrorData } from './errors.ts';
 import type {
+  ActivateInput,
+  ActivateOutput,
   ActorInput,
   DownloadUvOutput,
   InstallContext,
@@ -17,6 +19,7 @@ import type {
   InstallSkypilotInput,
   LockInput,
   Report,
+  StagedGeneration,
   VerifyInput,
   VerifyOutput,
 } from './install-types.ts';
@@ -58,8 +61,9 @@ export const installMachine = setup({
     lock: fromPromise<void, LockInput>(async () => notProvided('lock')),
     check: fromPromise<CheckResult, InstallInput>(async () => notProvided('check')),
     downloadUv: fromPromise<DownloadUvOutput, ActorInput>(async () => notProvided('downloadUv')),
-    installSkypilot: fromPromise<void, InstallSkypilotInput>(async () => notProvided('installSkypilot')),
+    installSkypilot: fromPromise<StagedGeneration, InstallSkypilotInput>(async () => notProvided('installSkypilot')),
     verify: fromPromise<VerifyOutput, VerifyInput>(async () => notProvided('verify')),
+    activate: fromPromise<ActivateOutput, ActivateInput>(async () => notProvided('activate')),
   },
   guards: {
     skyReady: (_, { check, upgrade }: Checked) => !upgrade && check.status.sky_installed && check.sky_outdated === null,
@@ -81,10 +85,11 @@ export const installMachine = setup({
       uv_path: out.uv_path,
       status: context.status && { ...context.status, uv_installed: true, uv_version: out.uv_version },
     })),
+    recordStaged: assign({ staged: (_, staged: StagedGeneration) => staged }),
     recordSky: assign(({ context }, out: VerifyOutput) => ({
-      sky_path: out.sky_path,
       status: context.status && { ...context.status, sky_installed: true, sky_version: out.sky_version },
     })),
+    recordActivated: assign({ sky_path: (_, out: ActivateOutput) => out.sky_path, staged: null }),
     recordError: assign({
       error: (_, params: { error: unknown; phase: WorkPhase }) => toInstallErrorData(params.error, params.phase),
     }),
@@ -115,6 +120,7 @@ export const installMachine = setup({
     uv_path: null,
     status: null,
     sky_path: null,
+    staged: null,
     progress: null,
     error: null,
   }),
@@ -188,7 +194,7 @@ export const installMachine = setup({
       },
     },
     installing_skypilot: {
-      description: 'Runs `uv tool install --with pip <spec>` into the managed tool folders.',
+      description: 'Runs `uv tool install --with pip <spec>` into a new generation beside the current environment, which stays current.',
       entry: [{ type: 'enterPhase', params: { phase: 'installing_skypilot' } }, 'emitProgress'],
       invoke: {
         id: 'installSkypilot',
@@ -201,23 +207,49 @@ export const installMachine = setup({
           force: needsForce(context.check),
           upgrade: context.mode === 'upgrade' && context.check?.status.sky_installed === true && !needsForce(context.check),
         }),
-        onDone: { target: 'verifying' },
+        onDone: { target: 'verifying', actions: { type: 'recordStaged', params: output } },
         onError: { target: 'error', actions: { type: 'recordError', params: failedIn('installing_skypilot') } },
       },
     },
     verifying: {
-      description: 'Runs the installed `sky --version` and reads its version.',
+      description: 'Checks the new environment, then makes it current in one atomic step; until then the previous one stays current.',
       entry: [{ type: 'enterPhase', params: { phase: 'verifying' } }, 'emitProgress'],
-      invoke: {
-        id: 'verify',
-        src: 'verify',
-        input: ({ context, self }) => ({
-          settings: context.settings,
-          deps: context.deps,
-          report: reporterFor(self, 'verifying'),
-        }),
-        onDone: { target: 'complete', actions: { type: 'recordSky', params: output } },
-        onError: { target: 'error', actions: { type: 'recordError', params: failedIn('verifying') } },
+      initial: 'testing',
+      states: {
+        testing: {
+          description: 'Runs the new environment\'s `sky --version` (and its pip) before anything points at it.',
+          invoke: {
+            id: 'verify',
+            src: 'verify',
+            input: ({ context, self }) => {
+              const staged = known(context.staged, 'staged');
+              return {
+                settings: context.settings,
+                deps: context.deps,
+                report: reporterFor(self, 'verifying'),
+                env_dir: staged.env_dir,
+                sky_path: staged.sky_path,
+              };
+            },
+            onDone: { target: 'activating', actions: { type: 'recordSky', params: output } },
+            onError: { target: '#install.error', actions: { type: 'recordError', params: failedIn('verifying') } },
+          },
+        },
+        activating: {
+          description: 'Switches tools/environments to the new generation (rename of a link), keeps the old one for rollback, stops a running local API server.',
+          invoke: {
+            id: 'activate',
+            src: 'activate',
+            input: ({ context, self }) => ({
+              settings: context.settings,
+              deps: context.deps,
+              report: reporterFor(self, 'verifying'),
+              staged: known(context.staged, 'staged'),
+            }),
+            onDone: { target: '#install.complete', actions: { type: 'recordActivated', params: output } },
+            onError: { target: '#install.error', actions: { type: 'recordError', params: failedIn('verifying') } },
+          },
+        },
       },
     },
     complete: {
@@ -238,8 +270,8 @@ export const installMachine = setup({
 export type InstallActor = ActorRefFrom<typeof installMachine>;
 export type InstallSnapshot = SnapshotFrom<typeof installMachine>;
 
-/** The phase a snapshot is in, as the data model names it (waiting for the lock is `checking`). */
+/** The phase a snapshot is in, as the data model names it: the outer state (waiting for the lock is `checking`). */
 export function phaseOf(snapshot: InstallSnapshot): InstallPhase {
   const value = snapshot.value;
-  return typeof value === 'string' ? value : 'checking';
+  return typeof value === 'string' ? value : 'verifying' in value ? 'verifying' : 'checking';
 }

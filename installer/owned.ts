@@ -5,7 +5,7 @@
  * `uninstall` remove only the entries listed here and leave everything else, even inside the
  * product's own folders. A folder is removed only once it is empty.
  */
-import { lstat, readdir, readlink, rm, rmdir } from 'node:fs/promises';
+import { lstat, readdir, readlink, realpath, rm, rmdir, stat } from 'node:fs/promises';
 import { abandonedGenerations, isGenerationName } from '../actors/generations.ts';
 import type { Layout } from '../actors/layout.ts';
 
@@ -100,8 +100,33 @@ export async function skypilotEntries(layout: Layout, packageName: string | null
   // uv and the product link executables on Unix (uv-tool); a regular file named sky is not ours.
   if (await isLink(layout.sky)) out.push(layout.sky);
   if (packageName && (await present(`${layout.toolDir}/${packageName}`))) out.push(`${layout.toolDir}/${packageName}`);
-  out.push(...(await ownedIn(layout.generationsDir, isGenerationName)));
-  for (const link of [layout.toolDir, layout.previousLink]) if (await isLink(link)) out.push(link);
+  // Inside each generation only what uv and the product put there: a file someone else left
+  // keeps its generation (and the link reaching it, see dropDanglingLinks).
+  const current = await realpath(layout.toolDir).catch(() => null);
+  for (const gen of await ownedIn(layout.generationsDir, isGenerationName)) {
+    // The current one's environment is already listed, by the path the contract gives it.
+    const env = (name: string) => name === packageName && !(gen === current && out.includes(`${layout.toolDir}/${name}`));
+    out.push(...(await ownedIn(gen, (name) => env(name) || UV_TOOL_DIR_FILES.test(name))));
+    out.push(...(await ownedIn(`${gen}/bin`, async (name) => (await readlink(`${gen}/bin/${name}`).catch(() => '')).startsWith(`${gen}/`))));
+  }
+  return out;
+}
+
+/** The generation folders, innermost first, for removeOwned to take once they are empty. */
+export async function generationFolders(layout: Layout): Promise<string[]> {
+  const gens = await ownedIn(layout.generationsDir, isGenerationName);
+  return [...gens.flatMap((gen) => [`${gen}/bin`, gen]), layout.generationsDir];
+}
+
+/** Removes `tools/environments` and `tools/previous` once the generation they name is gone. */
+export async function dropDanglingLinks(layout: Layout): Promise<string[]> {
+  const out: string[] = [];
+  for (const link of [layout.toolDir, layout.previousLink]) {
+    if ((await isLink(link)) && !(await stat(link).then(() => true, () => false))) {
+      await rm(link, { force: true });
+      out.push(link);
+    }
+  }
   return out;
 }
 
@@ -135,7 +160,6 @@ export function ownFolders(layout: Layout): string[] {
     layout.pythonDir,
     layout.toolBinDir,
     layout.toolDir,
-    layout.generationsDir,
     layout.toolsDir,
     layout.stagingDir,
     layout.cacheDir,

@@ -17,7 +17,7 @@ import { uvEnvironment } from '../actors/uv-env.ts';
 import { toInstallErrorData } from '../machines/errors.ts';
 import type { InstallErrorData, InstallSettings } from '../machines/types.ts';
 import { AttemptCoordinator } from './attempt.ts';
-import { allEntries, ownFolders, removeOwned, skypilotEntries } from './owned.ts';
+import { allEntries, dropDanglingLinks, generationFolders, ownFolders, removeOwned, skypilotEntries } from './owned.ts';
 
 const exists = (path: string) => access(path).then(() => true, () => false);
 
@@ -50,7 +50,9 @@ export async function uninstallSkypilot(settings: InstallSettings, opts: { all: 
       coordinator.note(`uv tool uninstall exited with ${result.exitCode}`);
     }
     const removed = [...sky, ...(opts.all ? await allEntries(layout) : [])];
-    await removeOwned(removed, opts.all ? ownFolders(layout) : []);
+    await removeOwned(removed, await generationFolders(layout));
+    removed.push(...(await dropDanglingLinks(layout)));
+    if (opts.all) await removeOwned([], ownFolders(layout));
     for (const target of removed) coordinator.note(`removed ${target}`);
     const summary = opts.all
       ? `removed SkyPilot, uv and the managed Pythons from ${layout.home} (logs kept in ${layout.logsDir})`

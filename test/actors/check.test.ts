@@ -59,7 +59,7 @@ async function repairWithForce(home: string, settings: ReturnType<typeof setting
   const output = await installer.ensureSkypilot();
   expect(output).toMatchObject({ ok: true, status: { sky_installed: true, sky_version: STANDIN_SKY_VERSION } });
   // A repair builds a new environment beside the broken one (actors/generations.ts), so no --force.
-  expect(messages.some((m) => /^repairing into \S+\/tools\/generations\/[0-9a-z]+-\d+: uv tool install --python 3.12 --with pip skypilot-nightly\[aws\]$/.test(m))).toBe(true);
+  expect(messages.some((m) => /^repairing into .+\/tools\/generations\/[0-9a-z]+-\d+: uv tool install --python 3.12 --with pip skypilot-nightly\[aws\]$/.test(m))).toBe(true);
   expect(await getInstallStatus(settings)).toEqual({
     uv_installed: true,
     uv_version: '0.10.2',

@@ -45,7 +45,7 @@ type Outcome = { ok: true; sky_path?: string; status?: InstallStatus; summary?: 
 
 export interface CoordinatorOptions {
   /** What the attempt does; names its log and its lock. */
-  purpose?: 'install' | 'upgrade' | 'uninstall';
+  purpose?: 'install' | 'upgrade' | 'uninstall' | 'rollback';
   lock?: InstallerDeps['lock'];
   started?: number;
 }

@@ -46,7 +46,8 @@ export async function rollbackSkypilot(settings: InstallSettings): Promise<Rollb
     // What runs now must be this user's alone before anything in it is started.
     await assertTrusted([...uvPaths(layout), ...toolEnvPaths(layout, null)]);
     const env = await uvEnvironment(layout, settings.env);
-    const stop = after.status.sky_installed ? await stopApiServer({ sky: layout.sky, env }) : { warning: `${layout.sky} cannot start: ${after.sky_problem}` };
+    // Even when status cannot read the environment: the server, if any, runs the version left.
+    const stop = await stopApiServer({ sky: layout.sky, env });
     coordinator.note(stop.warning ?? 'stopped the local SkyPilot API server (sky api stop)');
     const version = after.status.sky_version;
     const replaced = before?.status.sky_version ?? null;

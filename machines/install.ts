@@ -18,29 +18,14 @@ import type {
   InstallInput,
   InstallSkypilotInput,
   LockInput,
-  Report,
   StagedGeneration,
   VerifyInput,
   VerifyOutput,
 } from './install-types.ts';
-import { checked, failedIn, message, needsForce, output, type Checked } from './install-params.ts';
+import { checked, failedIn, known, message, needsForce, notProvided, output, reporterFor, type Checked } from './install-params.ts';
 import type { CheckResult, InstallOutput, InstallPhase, WorkPhase } from './types.ts';
 
 export type * from './install-types.ts';
-
-function notProvided(name: string): never {
-  throw new InstallError('internal', `actor "${name}" was not provided to the install machine`);
-}
-
-/** A context field every path to this point has set; null means a bug in the chart, not in the world. */
-function known<T>(value: T | null, name: string): T {
-  if (value === null) throw new InstallError('internal', `the install machine went on without ${name}`);
-  return value;
-}
-
-function reporterFor(self: { send: (event: InstallEvent) => void }, phase: WorkPhase): Report {
-  return (progress) => self.send({ type: 'install.progress', progress: { ...progress, phase } });
-}
 
 const MESSAGES: Record<WorkPhase, string> = {
   checking: 'Checking for SkyPilot...',
@@ -222,14 +207,8 @@ export const installMachine = setup({
             id: 'verify',
             src: 'verify',
             input: ({ context, self }) => {
-              const staged = known(context.staged, 'staged');
-              return {
-                settings: context.settings,
-                deps: context.deps,
-                report: reporterFor(self, 'verifying'),
-                env_dir: staged.env_dir,
-                sky_path: staged.sky_path,
-              };
+              const { env_dir, sky_path } = known(context.staged, 'staged');
+              return { settings: context.settings, deps: context.deps, report: reporterFor(self, 'verifying'), env_dir, sky_path };
             },
             onDone: { target: 'activating', actions: { type: 'recordSky', params: output } },
             onError: { target: '#install.error', actions: { type: 'recordError', params: failedIn('verifying') } },

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { execa } from 'execa';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir, readlink, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startMirror, type Mirror } from '../../demo/mirror.ts';
 import { STANDIN_SKY_VERSION } from '../../demo/standin-uv.ts';
@@ -105,7 +105,7 @@ describe('upgrade as a transaction', () => {
     const home = await installed();
     // An environment without its receipt: an install cut short (tool-env.ts).
     const env = join(home, 'tools/environments/skypilot-nightly');
-    await execa('rm', [join(env, 'uv-receipt.toml')]);
+    await rm(join(env, 'uv-receipt.toml'));
     const failed = await runCli(['install', '--json'], envFor(home, { STANDIN_UV_FAIL: '1' }));
     expect(failed.exitCode).toBe(1);
     expect((await readdir(env)).length).toBeGreaterThan(0);
@@ -121,7 +121,7 @@ describe('the old layout', () => {
     const home = await tempHome('carapace-txn-');
     expect((await runCli(['install'], envFor(home))).exitCode).toBe(0);
     // Rebuild the home the way the product used to: uv writing into tools/environments itself.
-    await execa('rm', ['-rf', join(home, 'tools')]);
+    await rm(join(home, 'tools'), { recursive: true });
     const uv = await execa(join(home, 'uv/bin/uv'), ['tool', 'install', '--python', '3.12', '--with', 'pip', 'skypilot-nightly[aws]'], {
       env: { PATH: process.env.PATH, UV_TOOL_DIR: join(home, 'tools/environments'), UV_TOOL_BIN_DIR: join(home, 'tools/bin'), UV_PYTHON_INSTALL_DIR: join(home, 'python') },
       reject: false,

@@ -120,7 +120,7 @@ describe('fast detection', () => {
 });
 
 describe('installed means verified', () => {
-  test("the environment's Python gone: not installed, with the reason; the next ensure reinstalls with --force", async () => {
+  test("the environment's Python gone: not installed, with the reason; the next ensure rebuilds it", async () => {
     const { home, settings } = await installedHome();
     await rm(join(home, 'python'), { recursive: true, force: true });
     const status = await getInstallStatus(settings);

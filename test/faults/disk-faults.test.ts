@@ -129,7 +129,7 @@ describe('disk_full in uv tool install', () => {
     expect(error).toBeInstanceOf(InstallError);
     expect((error as InstallError).code).toBe('disk_full');
     expect((error as InstallError).message).toMatch(
-      new RegExp(`^uv tool install ran out of disk space: 0\\.\\d MB free on the device holding ${layout.toolDir}/\\.tmp-skypilot-nightly-\\d+/\\S+$`),
+      new RegExp(`^uv tool install ran out of disk space: 0\\.\\d MB free on the device holding ${layout.generationsDir}/[0-9a-z]+-\\d+/\\.tmp-skypilot-nightly-\\d+/\\S+$`),
     );
     expect((error as InstallError).hint).toContain('Free some disk space');
     expect((error as InstallError).detail).toContain('No space left on device (os error 28)');

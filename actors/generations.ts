@@ -15,6 +15,7 @@
  * is current (and again after a rollback to it).
  */
 import { lstat, mkdir, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { InstallError } from '../machines/errors.ts';
 import type { Layout } from './layout.ts';
 
 /** The generation an old-layout `tools/environments` folder becomes. */
@@ -91,6 +92,11 @@ export async function newGeneration(layout: Layout, now: number): Promise<string
 async function ensureSkyLink(layout: Layout, packageName: string): Promise<void> {
   const target = `../environments/${packageName}/bin/sky`;
   if ((await readlink(layout.sky).catch(() => null)) === target) return;
+  // uv and the product only ever made a link there; a file someone put there is theirs.
+  const info = await lstat(layout.sky).catch(() => null);
+  if (info !== null && !info.isSymbolicLink()) {
+    throw new InstallError('uv_install_failed', `${layout.sky} exists and is not a link the product made; move it away and retry`);
+  }
   await mkdir(layout.toolBinDir, { recursive: true });
   await swapLink(layout.sky, target);
 }
@@ -106,9 +112,9 @@ export interface Switched {
  * leaves a runnable install if the process dies after it.
  */
 export async function activateGeneration(layout: Layout, id: string, packageName: string): Promise<Switched> {
+  await ensureSkyLink(layout, packageName);
   const old = await currentGeneration(layout);
   if (old !== null && old !== id) await swapLink(layout.previousLink, `generations/${old}`);
-  await ensureSkyLink(layout, packageName);
   await swapLink(layout.toolDir, `generations/${id}`);
   const previous = old !== null && old !== id ? old : await previousGeneration(layout);
   await pruneGenerations(layout, [id, ...(previous ? [previous] : [])]);

@@ -116,3 +116,15 @@ describe('generations on disk', () => {
     expect(await lstat(join(layout.generationsDir, live.generation)).then(() => true)).toBe(true);
   });
 });
+
+describe('a sky that is not ours', () => {
+  test('a regular file at tools/bin/sky is never replaced: the switch refuses and nothing becomes current', async () => {
+    const { layout, input } = await setup();
+    await mkdir(layout.toolBinDir, { recursive: true });
+    await writeFile(layout.sky, 'my own script\n');
+    const error = await activate(input(await fakeGeneration(layout, '1', 1000)), signal()).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'uv_install_failed' });
+    expect(await readFile(layout.sky, 'utf8')).toBe('my own script\n');
+    expect(await lstat(layout.toolDir).catch(() => null)).toBeNull();
+  });
+});

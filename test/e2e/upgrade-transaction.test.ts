@@ -111,6 +111,8 @@ describe('upgrade as a transaction', () => {
     expect((await readdir(env)).length).toBeGreaterThan(0);
     const repaired = await runCli(['install', '--json'], envFor(home));
     expect(repaired.exitCode).toBe(0);
+    // A repair replaced an environment a server may have loaded: `sky api stop` ran after the switch.
+    expect(jsonLines(repaired.stdout).progress.some((p) => p.phase === 'verifying' && String(p.message).includes('sky api stop'))).toBe(true);
     expect(await current(home)).toEqual(runsVersion(STANDIN_SKY_VERSION));
     expect(await lstat(join(home, 'tools/previous')).then((s) => s.isSymbolicLink())).toBe(true);
   });

@@ -124,9 +124,10 @@ export async function activateGeneration(layout: Layout, id: string, packageName
 /** Makes `previous` current again and the current one `previous`. Null when there is none. */
 export async function rollbackGeneration(layout: Layout, packageName: string): Promise<Switched | null> {
   const [current, previous] = await Promise.all([currentGeneration(layout), previousGeneration(layout)]);
-  if (previous === null || !(await lstat(generationDir(layout, previous)).then(() => true, () => false))) return null;
-  if (current !== null && current !== previous) await swapLink(layout.previousLink, `generations/${current}`);
+  // previous = current is what an upgrade killed between its two link swaps leaves: nothing to go back to.
+  if (previous === null || previous === current || !(await lstat(generationDir(layout, previous)).then(() => true, () => false))) return null;
   await ensureSkyLink(layout, packageName);
+  if (current !== null) await swapLink(layout.previousLink, `generations/${current}`);
   await swapLink(layout.toolDir, `generations/${previous}`);
   return { current: previous, previous: current };
 }

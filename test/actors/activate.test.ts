@@ -4,7 +4,7 @@
  * exactly which `sky api stop` ran, and when.
  */
 import { describe, expect, test } from 'bun:test';
-import { chmod, lstat, mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { activate } from '../../actors/activate.ts';
 import { abandonedGenerations, activateGeneration, migrateLayout, newGeneration } from '../../actors/generations.ts';
@@ -126,5 +126,16 @@ describe('a sky that is not ours', () => {
     expect(error).toMatchObject({ code: 'uv_install_failed' });
     expect(await readFile(layout.sky, 'utf8')).toBe('my own script\n');
     expect(await lstat(layout.toolDir).catch(() => null)).toBeNull();
+  });
+});
+
+describe('rollback edge', () => {
+  test('a previous link naming the current generation (an upgrade killed between its swaps) is nothing to roll back', async () => {
+    const { settings, layout, input } = await setup();
+    const one = await fakeGeneration(layout, '1', 1000);
+    await activate(input(one), signal());
+    await symlink(`generations/${one.generation}`, layout.previousLink);
+    expect(await rollbackSkypilot(settings)).toMatchObject({ ok: false, error: { code: 'nothing_to_roll_back' } });
+    expect(await readlink(layout.toolDir)).toBe(`generations/${one.generation}`);
   });
 });

@@ -33,7 +33,7 @@ export const HINTS: Record<InstallErrorCode, string> = {
   uv_install_failed:
     'uv could not install SkyPilot; read the detail, check UV_DEFAULT_INDEX / proxy settings, then retry.',
   verify_failed:
-    'The new SkyPilot's `sky --version` did not work, so it was not made current (a working one stays in place); run `carapace-sky install` again, and read the detail if it fails again.',
+    "The new SkyPilot's `sky --version` did not work, so it was not made current (a working one stays in place); run `carapace-sky install` again, and read the detail if it fails again.",
   timeout: 'The step took too long; retry on a faster connection, or raise the matching CARAPACE_*_TIMEOUT.',
   cancelled: 'The install was cancelled; start it again when ready.',
   locked: 'Another install is using CARAPACE_HOME; wait for it to finish and retry (a stale lock is taken over automatically).',

@@ -13,8 +13,15 @@ export interface Layout {
   toolsDir: string;
   /** UV_TOOL_BIN_DIR: where uv links `sky`. */
   toolBinDir: string;
-  /** UV_TOOL_DIR: uv's tool environments. */
+  /**
+   * UV_TOOL_DIR as the contract names it: a symlink to the current generation
+   * (`generations/<id>`), switched by rename(2) so it always names a whole, verified one.
+   */
   toolDir: string;
+  /** One folder per built tool environment set: `<id>/<package>/` plus its own `bin/` (actors/generations.ts). */
+  generationsDir: string;
+  /** A symlink to the generation that was current before the last switch, for `rollback`. */
+  previousLink: string;
   /** UV_PYTHON_INSTALL_DIR: uv-managed Pythons. */
   pythonDir: string;
   sky: string;
@@ -40,6 +47,8 @@ export function layoutOf(home: string): Layout {
     toolsDir,
     toolBinDir: `${toolsDir}/bin`,
     toolDir: `${toolsDir}/environments`,
+    generationsDir: `${toolsDir}/generations`,
+    previousLink: `${toolsDir}/previous`,
     pythonDir: `${base}/python`,
     sky: `${toolsDir}/bin/sky`,
     stagingDir: `${base}/staging`,

@@ -32,9 +32,9 @@ export function uvPaths(layout: Layout): string[] {
   return [home, `${home}/uv`, layout.uvBinDir, layout.uv];
 }
 
-/** The folders that decide what `sky` runs: the tool folders and SkyPilot's environment. */
+/** The folders that decide what `sky` runs: the tool folders, the generations and SkyPilot's environment. */
 export function toolEnvPaths(layout: Layout, envDir: string | null): string[] {
-  return [layout.toolsDir, layout.toolDir, ...(envDir ? [envDir, `${envDir}/bin`] : [])];
+  return [layout.toolsDir, layout.toolDir, layout.generationsDir, ...(envDir ? [envDir, `${envDir}/bin`] : [])];
 }
 
 /** Throws `home_not_trusted` naming the first path another user controls. */

@@ -7,6 +7,7 @@
  */
 import { hostname } from 'node:os';
 import { rememberUvVersion } from '../actors/check.ts';
+import { migrateLayout } from '../actors/generations.ts';
 import { ensureHome } from '../actors/home.ts';
 import { startBeat, type Beat } from '../actors/signs-of-life.ts';
 import { InstallError, toInstallErrorData } from '../machines/errors.ts';
@@ -32,6 +33,8 @@ export function waitingMessage(holder: LockOwner, host: string): string {
  * them; nothing else is touched). Only the lock holder may, since staging is the holder's alone.
  */
 export async function clearLeftovers(layout: Layout): Promise<void> {
+  // First, so a migration cut short is finished and its generation is not taken for a leftover.
+  await migrateLayout(layout);
   await removeOwned(await leftoversOf(layout, pidAlive));
 }
 
@@ -43,7 +46,7 @@ type Outcome = { ok: true; sky_path?: string; status?: InstallStatus; summary?: 
 
 export interface CoordinatorOptions {
   /** What the attempt does; names its log and its lock. */
-  purpose?: 'install' | 'upgrade' | 'uninstall';
+  purpose?: 'install' | 'upgrade' | 'uninstall' | 'rollback';
   lock?: InstallerDeps['lock'];
   started?: number;
 }

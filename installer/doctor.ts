@@ -105,7 +105,7 @@ export async function diagnose(env: Record<string, string | undefined>): Promise
     add('uv', 'warn', `uv ${status.uv_version} is installed but ${settings.uv_version} is pinned`, 'run `carapace-sky upgrade`');
   } else add('uv', 'ok', `uv ${status.uv_version}`);
   if (status.sky_problem) {
-    add('skypilot', 'problem', `SkyPilot cannot run: ${status.sky_problem}`, 'run `carapace-sky install`; it reinstalls with --force');
+    add('skypilot', 'problem', `SkyPilot cannot run: ${status.sky_problem}`, 'run `carapace-sky install`; it rebuilds SkyPilot beside the broken one');
   } else if (!status.sky_installed) {
     add('skypilot', 'problem', 'SkyPilot is not installed', 'run `carapace-sky install`');
   } else add('skypilot', 'ok', `SkyPilot ${status.sky_version} at ${layout.sky}`);

@@ -1,6 +1,6 @@
 /**
  * The core's entry: every operation a user can ask for (install, upgrade or repair,
- * uninstall, doctor, running sky) and the settings they read. Adapters (CLI, HTTP, graph)
+ * rollback, uninstall, doctor, running sky) and the settings they read. Adapters (CLI, HTTP, graph)
  * import this module or the light installer/status.ts, never the files behind them
  * (test/layers.test.ts holds that rule).
  */
@@ -14,6 +14,7 @@ export { inspectedInstaller } from './inspector.ts';
 export { gatekeeperSettingsFromEnv, type GatekeeperSettings } from './settings.ts';
 export { createSkyRunner, type SkyRunner, type SkyStream } from './sky-runner.ts';
 export { uninstallSkypilot, type UninstallOutput } from './uninstall.ts';
+export { rollbackSkypilot, type RollbackOutput } from './rollback.ts';
 export { diagnose, type Finding, type Level } from './doctor.ts';
 export { installMachine } from '../machines/install.ts';
 export { redactorFor } from './redact.ts';

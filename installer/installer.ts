@@ -8,6 +8,7 @@
  * the install lock, the attempt's log and the clean-up of crashed attempts.
  */
 import { createActor, fromPromise, toPromise } from 'xstate';
+import { activate } from '../actors/activate.ts';
 import { checkInstall, statusOf } from '../actors/check.ts';
 import { downloadUv } from '../actors/download-uv.ts';
 import { installSkypilot } from '../actors/install-skypilot.ts';
@@ -40,6 +41,7 @@ const DEFAULT_ACTORS: InstallerActors = {
   downloadUv,
   installSkypilot,
   verify: verifySky,
+  activate,
 };
 
 interface Attempt {
@@ -75,6 +77,7 @@ function startActor(input: InstallInput, work: InstallerActors, pending: Set<Pro
       downloadUv: track(work.downloadUv),
       installSkypilot: track(work.installSkypilot),
       verify: track(work.verify),
+      activate: track(work.activate),
     },
   });
   return createActor(machine, { input, ...(inspect ? { inspect } : {}) });

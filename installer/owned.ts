@@ -5,7 +5,8 @@
  * `uninstall` remove only the entries listed here and leave everything else, even inside the
  * product's own folders. A folder is removed only once it is empty.
  */
-import { lstat, readdir, readlink, rm, rmdir } from 'node:fs/promises';
+import { lstat, readdir, readlink, realpath, rm, rmdir, stat } from 'node:fs/promises';
+import { abandonedGenerations, isGenerationName } from '../actors/generations.ts';
 import type { Layout } from '../actors/layout.ts';
 import { LOG_NAME } from './install-log.ts';
 
@@ -18,6 +19,9 @@ const STAGING_ENTRY = /^uv-[A-Za-z0-9]{6}$/;
  * (actors/check.ts) and the CA bundle (actors/uv-env.ts).
  */
 const TEMP_FILE = /^(?:install\.lock|last-attempt\.json|uv-version\.json|ca-bundle\.pem)\.(\d+)(?:-[0-9a-f]+)?\.tmp$/;
+
+/** A link being swapped into place, `<link>.<pid>.tmp` (actors/generations.ts): environments, previous, bin/sky. */
+const LINK_TEMP = /^(?:environments|previous|sky)\.(\d+)\.tmp$/;
 
 /** Private copies of launched task files, `run/launch-<pid>-<16 hex>.yaml` (installer/task-file.ts). */
 export const LAUNCH_COPY = /^launch-(\d+)-[0-9a-f]{16}\.yaml(?:\.tmp)?$/;
@@ -56,9 +60,19 @@ export function tempFileOwner(name: string): number | null {
 
 const list = (dir: string) => readdir(dir).catch(() => [] as string[]);
 
-/** Staging entries of crashed attempts, and temporary files whose writer is dead. */
+/**
+ * Staging entries of crashed attempts, temporary files whose writer is dead, generations a
+ * killed build left half done (no link names them) and links it was swapping in.
+ */
 export async function leftoversOf(layout: Layout, alive: (pid: number) => boolean): Promise<string[]> {
   const out = (await list(layout.stagingDir)).filter(isStagingEntry).map((name) => `${layout.stagingDir}/${name}`);
+  out.push(...(await abandonedGenerations(layout, alive)));
+  for (const dir of [layout.toolsDir, layout.toolBinDir]) {
+    for (const name of await list(dir)) {
+      const pid = LINK_TEMP.exec(name)?.[1];
+      if (pid !== undefined && Number(pid) !== process.pid && !alive(Number(pid))) out.push(`${dir}/${name}`);
+    }
+  }
   for (const dir of [layout.home, layout.logsDir, layout.cacheDir]) {
     for (const name of await list(dir)) {
       const pid = tempFileOwner(name);
@@ -78,12 +92,42 @@ async function ownedIn(dir: string, owns: (name: string) => boolean | Promise<bo
   return out;
 }
 
-/** The tool environment of `packageName` and the `sky` link uv made for it. */
+/**
+ * The tool environment of `packageName` and the `sky` link made for it; with generations
+ * (actors/generations.ts), every generation and the `environments` and `previous` links too.
+ */
 export async function skypilotEntries(layout: Layout, packageName: string | null): Promise<string[]> {
   const out: string[] = [];
-  // uv links executables on Unix (uv-tool); a regular file named sky is not uv's.
+  // uv and the product link executables on Unix (uv-tool); a regular file named sky is not ours.
   if (await isLink(layout.sky)) out.push(layout.sky);
   if (packageName && (await present(`${layout.toolDir}/${packageName}`))) out.push(`${layout.toolDir}/${packageName}`);
+  // Inside each generation only what uv and the product put there: a file someone else left
+  // keeps its generation (and the link reaching it, see dropDanglingLinks).
+  const current = await realpath(layout.toolDir).catch(() => null);
+  for (const gen of await ownedIn(layout.generationsDir, isGenerationName)) {
+    // The current one's environment is already listed, by the path the contract gives it.
+    const env = (name: string) => name === packageName && !(gen === current && out.includes(`${layout.toolDir}/${name}`));
+    out.push(...(await ownedIn(gen, (name) => env(name) || UV_TOOL_DIR_FILES.test(name))));
+    out.push(...(await ownedIn(`${gen}/bin`, async (name) => (await readlink(`${gen}/bin/${name}`).catch(() => '')).startsWith(`${gen}/`))));
+  }
+  return out;
+}
+
+/** The generation folders, innermost first, for removeOwned to take once they are empty. */
+export async function generationFolders(layout: Layout): Promise<string[]> {
+  const gens = await ownedIn(layout.generationsDir, isGenerationName);
+  return [...gens.flatMap((gen) => [`${gen}/bin`, gen]), layout.generationsDir];
+}
+
+/** Removes `tools/environments` and `tools/previous` once the generation they name is gone. */
+export async function dropDanglingLinks(layout: Layout): Promise<string[]> {
+  const out: string[] = [];
+  for (const link of [layout.toolDir, layout.previousLink]) {
+    if ((await isLink(link)) && !(await stat(link).then(() => true, () => false))) {
+      await rm(link, { force: true });
+      out.push(link);
+    }
+  }
   return out;
 }
 
@@ -101,7 +145,7 @@ export async function allEntries(layout: Layout): Promise<string[]> {
   const links = await ownedIn(layout.toolBinDir, async (name) => {
     if (!(await isLink(`${layout.toolBinDir}/${name}`))) return false;
     const target = await readlink(`${layout.toolBinDir}/${name}`).catch(() => '');
-    return target.startsWith(`${layout.toolDir}/`);
+    return target.startsWith(`${layout.toolDir}/`) || target.startsWith('../environments/') || target.startsWith(`${layout.generationsDir}/`);
   });
   const staging = await ownedIn(layout.stagingDir, isStagingEntry);
   const cache = await ownedIn(layout.cacheDir, (name) => CACHE_ENTRIES.has(name) || tempFileOwner(name) !== null);

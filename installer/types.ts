@@ -4,7 +4,18 @@
  */
 import type { InspectionEvent, Observer } from 'xstate';
 import type { CheckResult, InstallOutput, InstallPhase, InstallProgress, InstallSettings, InstallStatus } from '../machines/types.ts';
-import type { ActorInput, DownloadUvOutput, InstallInput, InstallSkypilotInput, LockInput, VerifyInput, VerifyOutput } from '../machines/install.ts';
+import type {
+  ActivateInput,
+  ActivateOutput,
+  ActorInput,
+  DownloadUvOutput,
+  InstallInput,
+  InstallSkypilotInput,
+  LockInput,
+  StagedGeneration,
+  VerifyInput,
+  VerifyOutput,
+} from '../machines/install.ts';
 import type { LockOptions } from './lock.ts';
 
 export type InstallerEvent =
@@ -21,8 +32,10 @@ export interface InstallerActors {
   lock: Work<LockInput, void>;
   check: Work<InstallInput, CheckResult>;
   downloadUv: Work<ActorInput, DownloadUvOutput>;
-  installSkypilot: Work<InstallSkypilotInput, void>;
+  installSkypilot: Work<InstallSkypilotInput, StagedGeneration>;
   verify: Work<VerifyInput, VerifyOutput>;
+  /** Makes the verified generation current (and stops a running local API server). */
+  activate: Work<ActivateInput, ActivateOutput>;
 }
 
 export interface InstallerDeps {

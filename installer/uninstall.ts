@@ -20,7 +20,7 @@ import { toInstallErrorData } from '../machines/errors.ts';
 import type { InstallErrorData, InstallSettings } from '../machines/types.ts';
 import { AttemptCoordinator } from './attempt.ts';
 import { pidAlive } from './lock.ts';
-import { allEntries, logEntries, ownFolders, removeOwned, skypilotEntries } from './owned.ts';
+import { allEntries, dropDanglingLinks, generationFolders, logEntries, ownFolders, removeOwned, skypilotEntries } from './owned.ts';
 
 const exists = (path: string) => access(path).then(() => true, () => false);
 
@@ -62,7 +62,9 @@ export async function uninstallSkypilot(settings: InstallSettings, opts: { all: 
     // This attempt's own log is open in logs/: leaveNoRecord() discards it below.
     const oldLogs = logs ? (await logEntries(layout, pidAlive)).filter((path) => path !== coordinator.log.path) : [];
     const removed = [...sky, ...(opts.all ? await allEntries(layout) : []), ...oldLogs];
-    await removeOwned(removed, opts.all ? ownFolders(layout) : []);
+    await removeOwned(removed, await generationFolders(layout));
+    removed.push(...(await dropDanglingLinks(layout)));
+    if (opts.all) await removeOwned([], ownFolders(layout));
     for (const target of removed) coordinator.note(`removed ${target}`);
     if (logs) {
       await coordinator.leaveNoRecord();

@@ -33,13 +33,15 @@ export const HINTS: Record<InstallErrorCode, string> = {
   uv_install_failed:
     'uv could not install SkyPilot; read the detail, check UV_DEFAULT_INDEX / proxy settings, then retry.',
   verify_failed:
-    'SkyPilot installed but `sky --version` or pip in its environment did not work; run `carapace-sky install` again to repair it.',
+    "SkyPilot's `sky --version` or pip in its environment did not work; a new build is not made current (a working one stays in place). Run `carapace-sky install` again to repair it, and read the detail if it fails again.",
   timeout: 'The step took too long; retry on a faster connection, or raise the matching CARAPACE_*_TIMEOUT.',
   cancelled: 'The install was cancelled; start it again when ready.',
   locked: 'Another install is using CARAPACE_HOME; wait for it to finish and retry (a stale lock is taken over automatically).',
   invalid_config: 'Fix the named setting (environment variable or flag) and run again; docs/configuration.md lists them.',
   home_not_trusted:
     'Another user owns or can write this path, so nothing in it is run; make it yours and private (chown -R $USER, chmod go-w) or set CARAPACE_HOME to a folder you own.',
+  nothing_to_roll_back:
+    'There is no previous SkyPilot to go back to: rollback works after an upgrade or a repair; run `carapace-sky upgrade` or `install` instead.',
   internal: 'This is a bug in carapace-skypilot; please report it with the detail below.',
 };
 

@@ -29,6 +29,8 @@ export interface InstallContext extends InstallInput {
   uv_path: string | null;
   status: InstallStatus | null;
   sky_path: string | null;
+  /** The environment `installing_skypilot` built, until `verifying` makes it current. */
+  staged: StagedGeneration | null;
   progress: InstallProgress | null;
   error: InstallErrorData | null;
 }
@@ -62,8 +64,25 @@ export interface InstallSkypilotInput extends ActorInput {
   uv_path: string;
   /** Replace whatever is there: a broken environment or a stray `sky` link. */
   force: boolean;
-  /** `uv tool upgrade` the working install instead of installing. */
+  /** Upgrading a working install (the build is the same; the log says why). */
   upgrade?: boolean;
+}
+/** A tool environment built beside the current one, not yet current (actors/generations.ts). */
+export interface StagedGeneration {
+  generation: string;
+  /** The new environment, for the pip check. */
+  env_dir: string;
+  /** Its `sky`, for `sky --version` before it becomes current. */
+  sky_path: string;
+}
+export interface ActivateInput extends ActorInput {
+  staged: StagedGeneration;
+}
+export interface ActivateOutput {
+  /** The stable `tools/bin/sky`, now reaching the new environment. */
+  sky_path: string;
+  /** The generation it replaced, kept for `rollback`; null on a first install. */
+  previous: string | null;
 }
 /** What `verifying` checks: by default the current tool environment and `tools/bin/sky`. */
 export interface VerifyInput extends ActorInput {

@@ -8,6 +8,8 @@
 import { assign, enqueueActions, fromPromise, setup, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { InstallError, toInstallErrorData } from './errors.ts';
 import type {
+  ActivateInput,
+  ActivateOutput,
   ActorInput,
   DownloadUvOutput,
   InstallContext,
@@ -16,28 +18,14 @@ import type {
   InstallInput,
   InstallSkypilotInput,
   LockInput,
-  Report,
+  StagedGeneration,
   VerifyInput,
   VerifyOutput,
 } from './install-types.ts';
-import { checked, failedIn, needsForce, output, waitOf, type Checked, type Wait } from './install-params.ts';
+import { checked, failedIn, known, needsForce, notProvided, output, reporterFor, waitOf, type Checked, type Wait } from './install-params.ts';
 import type { CheckResult, InstallOutput, InstallPhase, WorkPhase } from './types.ts';
 
 export type * from './install-types.ts';
-
-function notProvided(name: string): never {
-  throw new InstallError('internal', `actor "${name}" was not provided to the install machine`);
-}
-
-/** A context field every path to this point has set; null means a bug in the chart, not in the world. */
-function known<T>(value: T | null, name: string): T {
-  if (value === null) throw new InstallError('internal', `the install machine went on without ${name}`);
-  return value;
-}
-
-function reporterFor(self: { send: (event: InstallEvent) => void }, phase: WorkPhase): Report {
-  return (progress) => self.send({ type: 'install.progress', progress: { ...progress, phase } });
-}
 
 const MESSAGES: Record<WorkPhase, string> = {
   checking: 'Checking for SkyPilot...',
@@ -58,8 +46,9 @@ export const installMachine = setup({
     lock: fromPromise<void, LockInput>(async () => notProvided('lock')),
     check: fromPromise<CheckResult, InstallInput>(async () => notProvided('check')),
     downloadUv: fromPromise<DownloadUvOutput, ActorInput>(async () => notProvided('downloadUv')),
-    installSkypilot: fromPromise<void, InstallSkypilotInput>(async () => notProvided('installSkypilot')),
+    installSkypilot: fromPromise<StagedGeneration, InstallSkypilotInput>(async () => notProvided('installSkypilot')),
     verify: fromPromise<VerifyOutput, VerifyInput>(async () => notProvided('verify')),
+    activate: fromPromise<ActivateOutput, ActivateInput>(async () => notProvided('activate')),
   },
   guards: {
     skyReady: (_, { check, upgrade }: Checked) => !upgrade && check.status.sky_installed && check.sky_outdated === null,
@@ -81,10 +70,11 @@ export const installMachine = setup({
       uv_path: out.uv_path,
       status: context.status && { ...context.status, uv_installed: true, uv_version: out.uv_version },
     })),
+    recordStaged: assign({ staged: (_, staged: StagedGeneration) => staged }),
     recordSky: assign(({ context }, out: VerifyOutput) => ({
-      sky_path: out.sky_path,
       status: context.status && { ...context.status, sky_installed: true, sky_version: out.sky_version },
     })),
+    recordActivated: assign({ sky_path: (_, out: ActivateOutput) => out.sky_path, staged: null }),
     recordError: assign({
       error: (_, params: { error: unknown; phase: WorkPhase }) => toInstallErrorData(params.error, params.phase),
     }),
@@ -115,6 +105,7 @@ export const installMachine = setup({
     uv_path: null,
     status: null,
     sky_path: null,
+    staged: null,
     progress: null,
     error: null,
   }),
@@ -189,7 +180,7 @@ export const installMachine = setup({
       },
     },
     installing_skypilot: {
-      description: 'Runs `uv tool install --with pip <spec>` into the managed tool folders.',
+      description: 'Runs `uv tool install --with pip <spec>` into a new generation beside the current environment, which stays current.',
       entry: [{ type: 'enterPhase', params: { phase: 'installing_skypilot' } }, 'emitProgress'],
       invoke: {
         id: 'installSkypilot',
@@ -202,23 +193,43 @@ export const installMachine = setup({
           force: needsForce(context.check),
           upgrade: context.mode === 'upgrade' && context.check?.status.sky_installed === true && !needsForce(context.check),
         }),
-        onDone: { target: 'verifying' },
+        onDone: { target: 'verifying', actions: { type: 'recordStaged', params: output } },
         onError: { target: 'error', actions: { type: 'recordError', params: failedIn('installing_skypilot') } },
       },
     },
     verifying: {
-      description: 'Runs the installed `sky --version` and reads its version, then `python -m pip --version` in its environment.',
+      description: 'Checks the new environment (`sky --version`, then `python -m pip --version` in it), then makes it current in one atomic step; until then the previous one stays current.',
       entry: [{ type: 'enterPhase', params: { phase: 'verifying' } }, 'emitProgress'],
-      invoke: {
-        id: 'verify',
-        src: 'verify',
-        input: ({ context, self }) => ({
-          settings: context.settings,
-          deps: context.deps,
-          report: reporterFor(self, 'verifying'),
-        }),
-        onDone: { target: 'complete', actions: { type: 'recordSky', params: output } },
-        onError: { target: 'error', actions: { type: 'recordError', params: failedIn('verifying') } },
+      initial: 'testing',
+      states: {
+        testing: {
+          description: 'Runs the new environment\'s `sky --version` (and its pip) before anything points at it.',
+          invoke: {
+            id: 'verify',
+            src: 'verify',
+            input: ({ context, self }) => {
+              const { env_dir, sky_path } = known(context.staged, 'staged');
+              return { settings: context.settings, deps: context.deps, report: reporterFor(self, 'verifying'), env_dir, sky_path };
+            },
+            onDone: { target: 'activating', actions: { type: 'recordSky', params: output } },
+            onError: { target: '#install.error', actions: { type: 'recordError', params: failedIn('verifying') } },
+          },
+        },
+        activating: {
+          description: 'Switches tools/environments to the new generation (rename of a link), keeps the old one for rollback, stops a running local API server.',
+          invoke: {
+            id: 'activate',
+            src: 'activate',
+            input: ({ context, self }) => ({
+              settings: context.settings,
+              deps: context.deps,
+              report: reporterFor(self, 'verifying'),
+              staged: known(context.staged, 'staged'),
+            }),
+            onDone: { target: '#install.complete', actions: { type: 'recordActivated', params: output } },
+            onError: { target: '#install.error', actions: { type: 'recordError', params: failedIn('verifying') } },
+          },
+        },
       },
     },
     complete: {
@@ -239,8 +250,8 @@ export const installMachine = setup({
 export type InstallActor = ActorRefFrom<typeof installMachine>;
 export type InstallSnapshot = SnapshotFrom<typeof installMachine>;
 
-/** The phase a snapshot is in, as the data model names it (waiting for the lock is `checking`). */
+/** The phase a snapshot is in, as the data model names it: the outer state (waiting for the lock is `checking`). */
 export function phaseOf(snapshot: InstallSnapshot): InstallPhase {
   const value = snapshot.value;
-  return typeof value === 'string' ? value : 'checking';
+  return typeof value === 'string' ? value : 'verifying' in value ? 'verifying' : 'checking';
 }

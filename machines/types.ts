@@ -100,6 +100,7 @@ export type InstallErrorCode =
   | 'locked'
   | 'invalid_config'
   | 'home_not_trusted'
+  | 'nothing_to_roll_back'
   | 'internal';
 
 export interface InstallErrorData {

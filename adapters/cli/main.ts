@@ -42,6 +42,7 @@ const COMMANDS: Record<string, Command> = {
   serve: async (c) => (await import('./commands/serve.ts')).serve(await c.installer(), c.io, c.flags, c.signal),
   graph: async (c) => (await import('./commands/graph.ts')).graph(c.io, { format: c.flags.format }),
   upgrade: async (c) => (await import('./commands/upgrade.ts')).upgrade(await c.installer(), c.io, { json: c.json, signal: c.signal }),
+  rollback: async (c) => (await import('./commands/rollback.ts')).rollback(await settings(c), c.io, { json: c.json }),
   uninstall: async (c) => (await import('./commands/uninstall.ts')).uninstall(await settings(c), c.io, { all: c.flags.all === true, logs: c.flags.logs === true, json: c.json }),
   doctor: async (c) => (await import('./commands/doctor.ts')).doctor(c.io, { json: c.json }),
 };

@@ -66,7 +66,16 @@ export const COMMAND_SPECS: Record<string, CommandSpec> = {
       },
     },
   },
-  upgrade: { usage: 'upgrade [--json]', summary: 'upgrade SkyPilot (uv tool upgrade), and uv when the pinned version changed', flags: { json: JSON_FLAG } },
+  upgrade: {
+    usage: 'upgrade [--json]',
+    summary: 'build the newest SkyPilot beside the working one, switch to it once verified (uv too when the pinned version changed)',
+    flags: { json: JSON_FLAG },
+  },
+  rollback: {
+    usage: 'rollback [--json]',
+    summary: 'make the SkyPilot from before the last upgrade or repair current again, and stop the local API server',
+    flags: { json: JSON_FLAG },
+  },
   uninstall: {
     usage: 'uninstall [--all [--logs]] [--json]',
     summary: 'remove SkyPilot and its link; --all also the managed uv and Pythons',

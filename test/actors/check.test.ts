@@ -58,7 +58,8 @@ async function repairWithForce(home: string, settings: ReturnType<typeof setting
   installer.subscribe((e: InstallerEvent) => e.type === 'install-progress' && messages.push(e.progress.message));
   const output = await installer.ensureSkypilot();
   expect(output).toMatchObject({ ok: true, status: { sky_installed: true, sky_version: STANDIN_SKY_VERSION } });
-  expect(messages).toContain('uv tool install --python 3.12 --with pip --force skypilot-nightly[aws]');
+  // A repair builds a new environment beside the broken one (actors/generations.ts), so no --force.
+  expect(messages.some((m) => /^repairing into .+\/tools\/generations\/[0-9a-z]+-\d+: uv tool install --python 3.12 --with pip skypilot-nightly\[aws\]$/.test(m))).toBe(true);
   expect(await getInstallStatus(settings)).toEqual({
     uv_installed: true,
     uv_version: '0.10.2',
@@ -119,7 +120,7 @@ describe('fast detection', () => {
 });
 
 describe('installed means verified', () => {
-  test("the environment's Python gone: not installed, with the reason; the next ensure reinstalls with --force", async () => {
+  test("the environment's Python gone: not installed, with the reason; the next ensure rebuilds it", async () => {
     const { home, settings } = await installedHome();
     await rm(join(home, 'python'), { recursive: true, force: true });
     const status = await getInstallStatus(settings);
@@ -182,7 +183,9 @@ describe('installed means verified', () => {
     expect(JSON.parse(cli.stdout)).toMatchObject({ sky_installed: true, sky_version: STANDIN_SKY_VERSION, carapace_home: home });
     await rm(join(home, 'python'), { recursive: true, force: true });
     const status = await getInstallStatus(settings);
-    expect(status.sky_problem).toBe(`sky cannot start: its interpreter ${join(layout.toolDir, 'skypilot-nightly', 'bin', 'python')} is missing`);
+    // The shebang names the generation the environment was built in (actors/generations.ts).
+    const generation = (await readdir(layout.generationsDir))[0];
+    expect(status.sky_problem).toBe(`sky cannot start: its interpreter ${join(layout.generationsDir, generation!, 'skypilot-nightly', 'bin', 'python')} is missing`);
     await repairWithForce(home, settings);
   });
 
@@ -199,7 +202,7 @@ describe('installed means verified', () => {
     const { settings, layout } = await installedHome();
     await rm(join(layout.toolDir, 'skypilot-nightly'), { recursive: true });
     expect((await checkInstall(settings)).sky_problem).toBe(
-      `${layout.sky} points to a missing environment (${join(layout.toolDir, 'skypilot-nightly', 'bin', 'sky')})`,
+      `${layout.sky} points to a missing environment (../environments/skypilot-nightly/bin/sky)`,
     );
     await unlink(layout.sky);
     expect((await checkInstall(settings)).sky_problem).toBeNull();

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { readFile } from 'node:fs/promises';
+import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { installSkypilot, uvInstallArgs } from '../../actors/install-skypilot.ts';
 import type { ProgressReport } from '../../machines/install.ts';
@@ -8,21 +8,25 @@ import { homeWithUv } from './standin.ts';
 const deps = { fetch, now: Date.now };
 
 describe('install SkyPilot actor', () => {
-  test('runs uv tool install --python --with pip <spec> and adds --force only for repairs', async () => {
+  test('runs uv tool install --python --with pip <spec>, never --force: each build starts in an empty folder', async () => {
     const { settings } = await homeWithUv();
-    expect(uvInstallArgs({ settings, force: false })).toEqual(['tool', 'install', '--python', '3.12', '--with', 'pip', 'skypilot-nightly[aws]']);
-    expect(uvInstallArgs({ settings, force: true })).toContain('--force');
+    expect(uvInstallArgs({ settings })).toEqual(['tool', 'install', '--python', '3.12', '--with', 'pip', 'skypilot-nightly[aws]']);
   });
 
   test('installs into the managed tool folders and turns each stderr line into progress', async () => {
     const { settings, layout } = await homeWithUv({ STANDIN_UV_LOG: '/dev/null' });
     const reports: ProgressReport[] = [];
-    await installSkypilot(
+    const staged = await installSkypilot(
       { settings, deps, uv_path: layout.uv, force: false, report: (p) => reports.push(p) },
       new AbortController().signal,
     );
-    const receipt = await readFile(join(layout.toolDir, 'skypilot-nightly', 'uv-receipt.toml'), 'utf8');
-    expect(receipt).toContain(`install-path = "${layout.toolBinDir}/sky"`);
+    // Built in a generation of its own; nothing current is touched until it is activated.
+    expect(staged.env_dir).toBe(join(layout.generationsDir, staged.generation, 'skypilot-nightly'));
+    expect(staged.sky_path).toBe(join(layout.generationsDir, staged.generation, 'bin', 'sky'));
+    expect(await lstat(layout.toolDir).catch(() => null)).toBeNull();
+    expect(await lstat(layout.sky).catch(() => null)).toBeNull();
+    const receipt = await readFile(join(staged.env_dir, 'uv-receipt.toml'), 'utf8');
+    expect(receipt).toContain(`install-path = "${staged.sky_path}"`);
     expect(receipt).toContain('python = "3.12"');
     const messages = reports.map((r) => r.message);
     expect(messages).toContain('Installed 1 executable: sky');
@@ -57,6 +61,8 @@ describe('install SkyPilot actor', () => {
     expect(error).toMatchObject({ code: 'uv_install_failed' });
     expect(error.message).toContain('exited with 1');
     expect(error.detail).toContain('No solution found');
+    // The failed build is gone; nothing of it can become current.
+    expect(await readdir(layout.generationsDir)).toEqual([]);
   });
 
   test('the watchdog ends a hung uv with code timeout', async () => {

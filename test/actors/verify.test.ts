@@ -17,18 +17,18 @@ describe('verify actor', () => {
 
   test('runs the installed sky --version', async () => {
     const { settings, layout } = await homeWithUv();
-    await installSkypilot({ settings, deps, uv_path: layout.uv, force: false, report: () => {} }, signal());
-    expect(await verifySky({ settings, deps, report: () => {} }, signal())).toEqual({
-      sky_path: layout.sky,
+    const staged = await installSkypilot({ settings, deps, uv_path: layout.uv, force: false, report: () => {} }, signal());
+    expect(await verifySky({ settings, deps, report: () => {}, sky_path: staged.sky_path, env_dir: staged.env_dir }, signal())).toEqual({
+      sky_path: staged.sky_path,
       sky_version: STANDIN_SKY_VERSION,
     });
   });
 
   test('a sky whose Python is gone is verify_failed', async () => {
     const { settings, layout } = await homeWithUv();
-    await installSkypilot({ settings, deps, uv_path: layout.uv, force: false, report: () => {} }, signal());
+    const staged = await installSkypilot({ settings, deps, uv_path: layout.uv, force: false, report: () => {} }, signal());
     await rm(layout.pythonDir, { recursive: true });
-    const error = await verifySky({ settings, deps, report: () => {} }, signal()).catch((e) => e);
+    const error = await verifySky({ settings, deps, report: () => {}, sky_path: staged.sky_path }, signal()).catch((e) => e);
     expect(error).toMatchObject({ code: 'verify_failed' });
   });
 

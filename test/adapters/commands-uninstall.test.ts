@@ -31,7 +31,12 @@ describe('carapace-sky uninstall', () => {
     const run = await runCli(['uninstall', '--json'], envFor(home));
     expect(run.exitCode).toBe(0);
     const result = JSON.parse(run.stdout);
-    expect(result).toMatchObject({ ok: true, removed: [join(home, 'tools/bin/sky'), join(home, 'tools/environments/skypilot-nightly')] });
+    const [generation] = await readdir(join(home, 'tools/generations')).catch(() => [] as string[]);
+    expect(generation).toBeUndefined();
+    expect(result.ok).toBe(true);
+    expect(result.removed).toEqual(
+      expect.arrayContaining([join(home, 'tools/bin/sky'), join(home, 'tools/environments/skypilot-nightly'), join(home, 'tools/environments')]),
+    );
     expect(await present(join(home, 'tools/bin/sky'))).toBe(false);
     expect(await exists(join(home, 'tools/environments/skypilot-nightly'))).toBe(false);
     expect(await exists(join(home, 'uv/bin/uv'))).toBe(true);

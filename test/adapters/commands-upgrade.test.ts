@@ -1,9 +1,8 @@
-/** `carapace-sky upgrade`: uv tool upgrade under the lock, uv too when the pinned version changed. */
+/** `carapace-sky upgrade`: a new environment built beside the current one under the lock, uv too when the pinned version changed. */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startMirror, type Mirror } from '../../demo/mirror.ts';
-import { STANDIN_SKY_VERSION } from '../../demo/standin-uv.ts';
 import { jsonLines, mirrorEnv, runCli, tempHome, uvRuns } from '../e2e/cli.ts';
 
 let mirror: Mirror;
@@ -18,7 +17,7 @@ afterAll(async () => {
 const envFor = (home: string, extra: Record<string, string> = {}) => mirrorEnv(mirror, home, extra);
 
 describe('carapace-sky upgrade', () => {
-  test('runs uv tool upgrade with progress, verifies, and status shows the new version; no uv download', async () => {
+  test('builds the newest version beside the working one with progress, verifies, switches, and status shows it; no uv download', async () => {
     const home = await tempHome('carapace-upgrade-');
     expect((await runCli(['install'], envFor(home))).exitCode).toBe(0);
     const downloads = mirror.downloads();
@@ -28,9 +27,11 @@ describe('carapace-sky upgrade', () => {
     expect(result).toMatchObject({ ok: true, sky_path: join(home, 'tools/bin/sky'), status: { sky_version: '1.0.0.dev20260301' } });
     expect([...new Set(progress.map((p) => p.phase))]).toEqual(['checking', 'installing_skypilot', 'verifying', 'complete']);
     expect(progress.at(-1)).toMatchObject({ phase: 'complete', message: 'SkyPilot ready', sky_version: '1.0.0.dev20260301' });
-    expect(progress.map((p) => p.message)).toContain(`Updated skypilot-nightly v${STANDIN_SKY_VERSION} -> v1.0.0.dev20260301`);
+    expect(progress.map((p) => p.message)).toContain('+ skypilot-nightly==1.0.0.dev20260301');
     expect(mirror.downloads()).toBe(downloads);
-    expect(await uvRuns(home)).toContain('tool upgrade');
+    // Never uv's in-place upgrade: a failure there would break the working install.
+    expect(await uvRuns(home)).not.toContain('tool upgrade');
+    expect(await readlink(join(home, 'tools/previous'))).toMatch(/^generations\//);
     const status = JSON.parse((await runCli(['status', '--json'], envFor(home))).stdout);
     expect(status).toMatchObject({ sky_installed: true, sky_version: '1.0.0.dev20260301' });
   });

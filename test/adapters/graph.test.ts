@@ -18,7 +18,7 @@ describe('graph of the install machine', () => {
       checking: ['lock', 'check'],
       downloading_uv: ['downloadUv'],
       installing_skypilot: ['installSkypilot'],
-      verifying: ['verify'],
+      verifying: ['verify', 'activate'],
       complete: [],
       error: [],
     });

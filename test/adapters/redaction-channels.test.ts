@@ -5,6 +5,7 @@
  * error), CLI error text, doctor (text and --json), the event stream (install-progress,
  * install-state, cluster-log), HTTP error bodies, and what the inspector would send.
  */
+import { STAGED, fakeActivate } from '../machines/harness.ts';
 import { expect, test } from 'bun:test';
 import { chmod, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -115,8 +116,10 @@ test('no planted secret reaches any channel', async () => {
       installSkypilot: async () => {
         if (failInstall) throw new InstallError('uv_install_failed', `uv exited with 2: ${lines[0]}`, { detail: lines.join('\n') });
         installed = true;
+        return STAGED;
       },
       verify: async () => ({ sky_path: join(home, 'tools/bin/sky'), sky_version: '1.0' }),
+      activate: fakeActivate(join(home, 'tools/bin/sky')),
     },
   });
   const skyRunner: SkyRunner = {

@@ -131,7 +131,7 @@ describe('GET /cluster/install/inspect', () => {
     }));
     expect(drawn.states).toEqual(['checking', 'downloading_uv', 'installing_skypilot', 'verifying', 'complete', 'error']);
     expect(drawn.edges).toEqual(expect.arrayContaining(['checking>downloading_uv', 'checking>complete', 'verifying>error']));
-    expect(drawn.invokes).toEqual(['invoke lock, check', 'invoke downloadUv', 'invoke installSkypilot', 'invoke verify']);
+    expect(drawn.invokes).toEqual(['invoke lock, check', 'invoke downloadUv', 'invoke installSkypilot', 'invoke verify, activate']);
     // Waiting for another installer is drawn inside checking.
     expect(drawn.substates).toEqual(['locking › waiting › reading']);
     expect((await readPage(page)).current).toEqual([]);

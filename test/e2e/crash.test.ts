@@ -14,22 +14,11 @@ import { execa } from 'execa';
 import { access, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startMirror, streamBytes, type Mirror } from '../../demo/mirror.ts';
-import { CLI, jsonLines, mirrorEnv, runCli, tempHome } from './cli.ts';
+import { jsonLines, mirrorEnv, runCli, tempHome } from './cli.ts';
+import { prng, runAndKill } from './kill.ts';
 
 const SEED = Number(process.env.CRASH_SEED ?? 20261122);
 const KILLS = 20;
-
-/** mulberry32: small, seedable, good enough to spread kill moments. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let mirror: Mirror;
 beforeAll(async () => {
@@ -51,41 +40,8 @@ const exists = (p: string) => access(p).then(() => true, () => false);
 
 const envFor = (home: string, extra: Record<string, string> = {}) => mirrorEnv(mirror, home, extra);
 
-/** Starts `install --json` in its own process group and kills the group after `lines` progress lines plus `extraMs`. */
-async function installAndKill(env: Record<string, string>, lines: number, extraMs: number) {
-  const child = execa(CLI, ['install', '--json'], {
-    env: { ...process.env, CI: '1', ...env },
-    detached: true,
-    reject: false,
-    stdin: 'ignore',
-    buffer: false,
-  });
-  const seen: string[] = [];
-  let killed = false;
-  let pending = '';
-  const kill = () => {
-    if (killed) return;
-    killed = true;
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // Already ended.
-    }
-  };
-  child.stdout!.on('data', (chunk: Buffer) => {
-    pending += chunk.toString();
-    const parts = pending.split('\n');
-    pending = parts.pop() ?? '';
-    for (const line of parts) {
-      seen.push(line);
-      if (seen.length === lines) setTimeout(kill, extraMs);
-    }
-  });
-  if (lines === 0) setTimeout(kill, extraMs);
-  const result = await child;
-  const last = seen.map((l) => JSON.parse(l) as Record<string, unknown>).at(-1);
-  return { killed: killed && result.signal === 'SIGKILL', lastPhase: (last?.phase as string | undefined) ?? 'start', lines: seen.length };
-}
+/** `install --json`, killed with its process group after `lines` progress lines plus `extraMs`. */
+const installAndKill = (env: Record<string, string>, lines: number, extraMs: number) => runAndKill(['install', '--json'], env, lines, extraMs);
 
 /** `status` must not claim an install that does not work. */
 async function assertStatusHonest(home: string, env: Record<string, string>) {

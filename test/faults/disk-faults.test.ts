@@ -13,11 +13,13 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { ArchiveSink } from '../../actors/download/archive-sink.ts';
 import { fsFailure } from '../../actors/download/fs-errors.ts';
+import { getInstallStatus } from '../../actors/check.ts';
 import { installSkypilot } from '../../actors/install-skypilot.ts';
+import { createInstaller } from '../../installer/installer.ts';
 import { layoutOf } from '../../actors/layout.ts';
 import { settingsFromEnv } from '../../installer/settings.ts';
 import { InstallError, uvInstallFailureCode } from '../../machines/errors.ts';
-import { standinUvScript } from '../../demo/standin-uv.ts';
+import { STANDIN_SKY_VERSION, standinUvScript } from '../../demo/standin-uv.ts';
 import { startMirror, type Mirror } from '../../demo/mirror.ts';
 import { hostTriple } from '../../demo/release.ts';
 import { releaseEntries, tarGz } from './archives.ts';
@@ -129,10 +131,33 @@ describe('disk_full in uv tool install', () => {
     expect(error).toBeInstanceOf(InstallError);
     expect((error as InstallError).code).toBe('disk_full');
     expect((error as InstallError).message).toMatch(
-      new RegExp(`^uv tool install ran out of disk space: 0\\.\\d MB free on the device holding ${layout.toolDir}/\\.tmp-skypilot-nightly-\\d+/\\S+$`),
+      new RegExp(`^uv tool install ran out of disk space: 0\\.\\d MB free on the device holding ${layout.generationsDir}/[0-9a-z]+-\\d+/\\.tmp-skypilot-nightly-\\d+/\\S+$`),
     );
     expect((error as InstallError).hint).toContain('Free some disk space');
     expect((error as InstallError).detail).toContain('No space left on device (os error 28)');
+  });
+});
+
+describe('disk_full during an upgrade', () => {
+  test('a disk that fills while the new version is built leaves the previous one current and runnable', async () => {
+    const home = join(work, 'upgrade-full', 'carapace');
+    const layout = layoutOf(home);
+    await mkdir(layout.uvBinDir, { recursive: true });
+    await writeFile(layout.uv, standinUvScript({ version: VERSION }), { mode: 0o755 });
+    const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', CARAPACE_HOME: home, CARAPACE_UV_VERSION: VERSION };
+    const tiny = await tmpfs(join(home, 'tools'), 'size=256k,mode=0700');
+    expect(await createInstaller({ settings: settingsFromEnv(base) }).ensureSkypilot()).toMatchObject({ ok: true });
+    // Without a tmpfs, a wheel bigger than any real disk has free makes dd fail the same way.
+    const wheel = tiny ? '1024' : '1000000000000';
+    const upgraded = await createInstaller({
+      settings: settingsFromEnv({ ...base, STANDIN_UPGRADE_TO: '1.0.0.dev20260301', STANDIN_UV_WHEEL_KB: wheel }),
+    }).upgrade();
+    expect(upgraded).toMatchObject({ ok: false, error: { code: 'disk_full', phase: 'installing_skypilot' } });
+    const status = await getInstallStatus(settingsFromEnv(base));
+    expect(status).toMatchObject({ sky_installed: true, sky_version: STANDIN_SKY_VERSION });
+    const sky = await execa(layout.sky, ['--version'], { reject: false });
+    expect(sky.stdout).toBe(`skypilot, version ${STANDIN_SKY_VERSION}`);
+    expect((await readdir(layout.generationsDir)).length).toBe(1);
   });
 });
 

@@ -9,14 +9,15 @@ import { join } from 'node:path';
 import { createInstaller, type InstallerActors, type InstallerEvent } from '../../installer/installer.ts';
 import { InstallError } from '../../machines/errors.ts';
 import type { InstallProgress } from '../../machines/types.ts';
-import { CHECKS, SETTINGS } from '../machines/harness.ts';
+import { CHECKS, SETTINGS, STAGED, fakeActivate } from '../machines/harness.ts';
 
 const ACTORS: InstallerActors = {
   lock: async () => {},
   check: async () => CHECKS.nothing,
   downloadUv: async () => ({ uv_path: '/h/uv/bin/uv', uv_version: '0.10.2' }),
-  installSkypilot: async () => {},
+  installSkypilot: async () => STAGED,
   verify: async () => ({ sky_path: '/h/tools/bin/sky', sky_version: '1.0.0.dev20260214' }),
+  activate: fakeActivate(),
 };
 
 async function progressOf(run: (events: InstallerEvent[]) => Promise<unknown>): Promise<InstallProgress[]> {

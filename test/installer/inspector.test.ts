@@ -105,7 +105,8 @@ describe('CARAPACE_INSPECT', () => {
         'checking.reading',
         'downloading_uv',
         'installing_skypilot',
-        'verifying',
+        'verifying.testing',
+        'verifying.activating',
         'complete',
       ]);
       const children = events.filter((e) => e.type === '@xstate.actor' && e.name !== 'install').map((e) => e.name);
@@ -166,7 +167,8 @@ describe('CARAPACE_INSPECT', () => {
       'checking.reading',
       'downloading_uv',
       'installing_skypilot',
-      'verifying',
+      'verifying.testing',
+      'verifying.activating',
       'complete',
     ]);
   }, 90_000);

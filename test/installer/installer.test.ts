@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { createInstaller, type InstallerActors, type InstallerEvent } from '../../installer/installer.ts';
 import { InstallError } from '../../machines/errors.ts';
-import { CHECKS, SETTINGS } from '../machines/harness.ts';
+import { CHECKS, SETTINGS, STAGED, fakeActivate } from '../machines/harness.ts';
 
 function gate() {
   let open!: () => void;
@@ -14,8 +14,9 @@ function fakeActors(over: Partial<InstallerActors> = {}) {
   const actors: Omit<InstallerActors, 'lock'> = {
     check: async () => (calls.check++, CHECKS.nothing),
     downloadUv: async () => (calls.downloadUv++, { uv_path: '/h/uv/bin/uv', uv_version: '0.10.2' }),
-    installSkypilot: async () => void calls.installSkypilot++,
+    installSkypilot: async () => (calls.installSkypilot++, STAGED),
     verify: async () => (calls.verify++, { sky_path: '/h/tools/bin/sky', sky_version: '1.0.0.dev1' }),
+    activate: fakeActivate(),
     ...over,
   };
   return { actors, calls };
@@ -51,6 +52,7 @@ describe('installer (the singleton factory)', () => {
       installSkypilot: async (input) => {
         inputs.push({ upgrade: input.upgrade });
         await slow.opened;
+        return STAGED;
       },
     });
     const installer = createInstaller({ settings: SETTINGS, actors });
@@ -72,6 +74,7 @@ describe('installer (the singleton factory)', () => {
       installSkypilot: async () => {
         calls.installSkypilot++;
         if (fail) throw new InstallError('uv_install_failed', 'boom');
+        return STAGED;
       },
     });
     const installer = createInstaller({ settings: SETTINGS, actors });

@@ -10,6 +10,7 @@ import { createInstaller, type InstallerActors, type InstallerEvent } from '../.
 import { redact, redactorFor } from '../../installer/redact.ts';
 import { settingsFromEnv } from '../../installer/settings.ts';
 import { InstallError } from '../../machines/errors.ts';
+import { STAGED, fakeActivate } from '../machines/harness.ts';
 import type { CheckResult } from '../../machines/types.ts';
 import { tempHome } from '../e2e/cli.ts';
 
@@ -43,8 +44,9 @@ async function setup(actors: Partial<InstallerActors>, env: Record<string, strin
     actors: {
       check: async () => nothing(home),
       downloadUv: async () => ({ uv_path: join(home, 'uv/bin/uv'), uv_version: '0.10.2' }),
-      installSkypilot: async () => {},
+      installSkypilot: async () => STAGED,
       verify: async () => ({ sky_path: join(home, 'tools/bin/sky'), sky_version: '1.0' }),
+      activate: fakeActivate(join(home, 'tools/bin/sky')),
       ...actors,
     },
   });
@@ -66,6 +68,7 @@ describe('attempts under CARAPACE_HOME', () => {
       installSkypilot: async (input) => {
         input.report({ message: 'Resolved 10 packages in 1.2s', percent: null });
         input.report({ message: 'Installed 1 executable: sky', percent: null });
+        return STAGED;
       },
     });
     const events: InstallerEvent[] = [];
@@ -152,6 +155,7 @@ describe('attempts under CARAPACE_HOME', () => {
         installs++;
         await gate;
         installed = true;
+        return STAGED;
       },
     };
     const { home, settings, installer: first } = await setup(actors);
@@ -184,7 +188,7 @@ describe('a lock taken over while an attempt holds it', () => {
         check: async () => nothing(home),
         downloadUv: async () => ({ uv_path: join(home, 'uv/bin/uv'), uv_version: '0.10.2' }),
         installSkypilot: (_input, signal) =>
-          new Promise<void>((_resolve, reject) => {
+          new Promise<typeof STAGED>((_resolve, reject) => {
             started();
             signal.addEventListener('abort', () => reject(new InstallError('cancelled', 'stopped')), { once: true });
           }),

@@ -4,7 +4,7 @@
  * product's own entries and nothing else, even inside the product's own folders.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { lstat, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startMirror, type Mirror } from '../../demo/mirror.ts';
 import { clearLeftovers } from '../../installer/attempt.ts';
@@ -65,6 +65,19 @@ describe('crash clean-up', () => {
     await clearLeftovers(layout);
     for (const path of ours) expect(await present(path)).toBe(false);
     await expectIntact(foreign, home);
+  });
+  test('removes generations a dead build left and its half-swapped links; keeps current, previous, live builds and foreign folders', async () => {
+    const home = await tempHome('carapace-owned-');
+    const layout = layoutOf(home);
+    const pid = await deadPid();
+    for (const gen of [`aa-${pid}`, `bb-${pid}`, `cc-${pid}`, `dd-${process.pid}`, 'my-notes']) await mkdir(join(layout.generationsDir, gen, 'x'), { recursive: true });
+    await symlink(`generations/aa-${pid}`, layout.toolDir);
+    await symlink(`generations/bb-${pid}`, layout.previousLink);
+    await symlink(`generations/cc-${pid}`, join(layout.toolsDir, `environments.${pid}.tmp`));
+    await clearLeftovers(layout);
+    expect((await readdir(layout.generationsDir)).sort()).toEqual([`aa-${pid}`, `bb-${pid}`, `dd-${process.pid}`, 'my-notes'].sort());
+    expect(await present(join(layout.toolsDir, `environments.${pid}.tmp`))).toBe(false);
+    expect(await present(layout.toolDir)).toBe(true);
   });
 });
 

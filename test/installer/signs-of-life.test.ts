@@ -13,6 +13,7 @@ import { createInstaller } from '../../installer/installer.ts';
 import { settingsFromEnv } from '../../installer/settings.ts';
 import type { InstallProgress } from '../../machines/types.ts';
 import { tempHome } from '../e2e/cli.ts';
+import { fakeActivate, STAGED } from '../machines/harness.ts';
 
 test('a wait behind another installer gives a progress event each second with rising elapsed_seconds', async () => {
   const home = await tempHome('carapace-lock-wait-');
@@ -80,8 +81,10 @@ test("the attempt's log keeps one sign of life per half minute of a phase, not o
       // 66 beats of a long uv run, sent at once.
       installSkypilot: async (input) => {
         for (let s = 0; s <= 65; s++) input.report({ message: 'uv tool install running', percent: null, elapsed_seconds: s, bytes_done: s * 1000 });
+        return STAGED;
       },
       verify: async () => ({ sky_path: join(home, 'tools/bin/sky'), sky_version: '1.0' }),
+      activate: fakeActivate(join(home, 'tools/bin/sky')),
     },
   });
   expect((await installer.ensureSkypilot()).ok).toBe(true);

@@ -9,6 +9,7 @@ import { createInstaller, type InstallerActors } from '../../installer/installer
 import { settingsFromEnv } from '../../installer/settings.ts';
 import { InstallError } from '../../machines/errors.ts';
 import type { CheckResult } from '../../machines/types.ts';
+import { STAGED, fakeActivate } from '../machines/harness.ts';
 import { tempHome } from '../e2e/cli.ts';
 
 const nothing = (home: string): CheckResult => ({
@@ -25,11 +26,12 @@ async function race(waiterEnv: Record<string, string>) {
   let fail!: () => void;
   const failing = new Promise<void>((r) => (fail = r));
   let waiterInstalls = 0;
-  const common = (onInstall: () => Promise<void>): Partial<InstallerActors> => ({
+  const common = (onInstall: () => Promise<typeof STAGED>): Partial<InstallerActors> => ({
     check: async () => nothing(home),
     downloadUv: async () => ({ uv_path: join(home, 'uv/bin/uv'), uv_version: '0.10.2' }),
     installSkypilot: onInstall,
     verify: async () => ({ sky_path: join(home, 'tools/bin/sky'), sky_version: '1.0' }),
+    activate: fakeActivate(join(home, 'tools/bin/sky')),
   });
   const holder = createInstaller({
     settings: settingsFromEnv({ CARAPACE_HOME: home }),
@@ -45,6 +47,7 @@ async function race(waiterEnv: Record<string, string>) {
     lock: { pollMs: 20 },
     actors: common(async () => {
       waiterInstalls++;
+      return STAGED;
     }),
   });
   const first = holder.ensureSkypilot();

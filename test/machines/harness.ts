@@ -7,7 +7,7 @@ import { createActor, fromPromise } from 'xstate';
 import { installMachine, type InstallInput } from '../../machines/install.ts';
 import type { CheckResult, InstallSettings, InstallStatus } from '../../machines/types.ts';
 
-export const SRCS = ['check', 'downloadUv', 'installSkypilot', 'verify'] as const;
+export const SRCS = ['check', 'downloadUv', 'installSkypilot', 'verify', 'activate'] as const;
 export type Src = (typeof SRCS)[number] | 'lock';
 
 interface Deferred {
@@ -114,3 +114,7 @@ export function startControlled(input: InstallInput = { settings: SETTINGS, deps
 export function settle(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
+
+/** What a fake `installSkypilot` built, and a fake `activate` that makes it current: no disk. */
+export const STAGED = { generation: 'test-1', env_dir: '/h/tools/generations/test-1/skypilot-nightly', sky_path: '/h/tools/generations/test-1/bin/sky' };
+export const fakeActivate = (sky_path = '/h/tools/bin/sky') => async () => ({ sky_path, previous: null });

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import { waitFor } from 'xstate';
 import { InstallError } from '../../machines/errors.ts';
 import { phaseOf } from '../../machines/install.ts';
-import { CHECKS, SETTINGS, settle, startControlled } from './harness.ts';
+import { CHECKS, SETTINGS, STAGED, settle, startControlled } from './harness.ts';
 
 describe('install machine', () => {
   test('a fresh machine goes checking → downloading_uv → installing_skypilot → verifying → complete', async () => {
@@ -13,8 +13,9 @@ describe('install machine', () => {
     (await invoked('downloadUv')).resolve({ uv_path: '/h/uv/bin/uv', uv_version: '0.10.2' });
     const install = await invoked('installSkypilot');
     expect(install.input).toMatchObject({ uv_path: '/h/uv/bin/uv', force: false });
-    install.resolve(undefined);
-    (await invoked('verify')).resolve({ sky_path: '/h/tools/bin/sky', sky_version: '1.0.0.dev20260214' });
+    install.resolve(STAGED);
+    (await invoked('verify')).resolve({ sky_path: STAGED.sky_path, sky_version: '1.0.0.dev20260214' });
+    (await invoked('activate')).resolve({ sky_path: '/h/tools/bin/sky', previous: null });
     const done = await waitFor(actor, (s) => s.status === 'done');
     expect(seen).toEqual(['checking', 'downloading_uv', 'installing_skypilot', 'verifying', 'complete']);
     expect(done.output).toEqual({
@@ -138,8 +139,9 @@ describe('install machine', () => {
     (await invoked('downloadUv')).resolve({ uv_path: '/h/uv/bin/uv', uv_version: '0.10.3' });
     const install = await invoked('installSkypilot');
     expect(install.input).toMatchObject({ upgrade: true, force: false });
-    install.resolve(undefined);
-    (await invoked('verify')).resolve({ sky_path: '/h/tools/bin/sky', sky_version: '1.0.0.dev2' });
+    install.resolve(STAGED);
+    (await invoked('verify')).resolve({ sky_path: STAGED.sky_path, sky_version: '1.0.0.dev2' });
+    (await invoked('activate')).resolve({ sky_path: '/h/tools/bin/sky', previous: 'old-1' });
     const done = await waitFor(actor, (s) => s.status === 'done');
     expect(done.output).toMatchObject({ ok: true, status: { uv_version: '0.10.3', sky_version: '1.0.0.dev2' } });
   });
@@ -148,5 +150,27 @@ describe('install machine', () => {
     const { invoked } = startControlled({ settings: SETTINGS, deps: { fetch, now: Date.now }, mode: 'upgrade' });
     (await invoked('check')).resolve(CHECKS.broken);
     expect((await invoked('installSkypilot')).input).toMatchObject({ upgrade: false, force: true });
+  });
+
+  test('the new environment is verified where it was built, and becomes current only after it passes', async () => {
+    const { actor, invoked, pending } = startControlled();
+    (await invoked('check')).resolve(CHECKS.uvOnly);
+    (await invoked('installSkypilot')).resolve(STAGED);
+    const verify = await invoked('verify');
+    expect(verify.input).toMatchObject({ env_dir: STAGED.env_dir, sky_path: STAGED.sky_path });
+    expect(pending.has('activate')).toBe(false);
+    verify.resolve({ sky_path: STAGED.sky_path, sky_version: '1.0.0.dev3' });
+    expect((await invoked('activate')).input).toMatchObject({ staged: STAGED });
+    expect(phaseOf(actor.getSnapshot())).toBe('verifying');
+  });
+
+  test('a failed verification ends in error without activating: the previous environment stays current', async () => {
+    const { actor, invoked, pending } = startControlled({ settings: SETTINGS, deps: { fetch, now: Date.now }, mode: 'upgrade' });
+    (await invoked('check')).resolve(CHECKS.ready);
+    (await invoked('installSkypilot')).resolve(STAGED);
+    (await invoked('verify')).reject(new InstallError('verify_failed', 'sky --version exited with 1'));
+    const done = await waitFor(actor, (s) => s.status === 'done');
+    expect(done.output).toMatchObject({ ok: false, error: { code: 'verify_failed', phase: 'verifying' } });
+    expect(pending.has('activate')).toBe(false);
   });
 });

@@ -8,7 +8,7 @@ import { waitFor, type AnyStateNode } from 'xstate';
 import { getAdjacencyMap, getShortestPaths } from 'xstate/graph';
 import { InstallError } from '../../machines/errors.ts';
 import { installMachine } from '../../machines/install.ts';
-import { CHECKS, SETTINGS, settle, startControlled, type Src } from './harness.ts';
+import { CHECKS, SETTINGS, STAGED, settle, startControlled, type Src } from './harness.ts';
 
 const failure = (code: 'network' | 'uv_install_failed' | 'verify_failed' | 'permission_denied') =>
   new InstallError(code, `${code} for the model`);
@@ -17,8 +17,9 @@ const OUTPUTS: Record<Src, unknown> = {
   lock: undefined,
   check: CHECKS.nothing,
   downloadUv: { uv_path: '/h/uv/bin/uv', uv_version: '0.10.2' },
-  installSkypilot: undefined,
+  installSkypilot: STAGED,
   verify: { sky_path: '/h/tools/bin/sky', sky_version: '1.0.0.dev1' },
+  activate: { sky_path: '/h/tools/bin/sky', previous: null },
 };
 
 type ModelEvent =
@@ -44,6 +45,8 @@ const EVENTS: ModelEvent[] = [
   { type: 'xstate.error.actor.installSkypilot', error: failure('uv_install_failed') },
   { type: 'xstate.done.actor.verify', output: OUTPUTS.verify },
   { type: 'xstate.error.actor.verify', error: failure('verify_failed') },
+  { type: 'xstate.done.actor.activate', output: OUTPUTS.activate },
+  { type: 'xstate.error.actor.activate', error: failure('permission_denied') },
   { type: 'install.cancel' },
   { type: 'install.progress', progress: { phase: 'checking', message: 'working', percent: null } },
 ];

@@ -1,7 +1,7 @@
 /**
  * `upgrade [--json]`: the installer's upgrade attempt (the install machine in upgrade mode:
- * uv first when the pinned version changed, then `uv tool upgrade`, or an install when
- * SkyPilot is missing or broken), with the same progress display as `install`.
+ * uv first when the pinned version changed, then the newest SkyPilot built beside the working
+ * one and switched to once verified), with the same progress display as `install`.
  */
 import type { Installer } from '../../../installer/index.ts';
 import { ExitError } from '../errors.ts';

@@ -139,6 +139,14 @@ describe('installed means verified', () => {
     const noPip = await createInstaller({ settings: settingsFromEnv(envFor(home, { STANDIN_UV_NO_PIP: '1' })) }).ensureSkypilot();
     expect(noPip).toMatchObject({ ok: false, error: { code: 'verify_failed', phase: 'verifying' } });
     const settings = settingsFromEnv(envFor(home));
+    // A build without pip is never made current.
+    expect(await getInstallStatus(settings)).toMatchObject({ sky_installed: false });
+    // An environment that loses pip later (a damaged install) is seen by status.
+    expect((await createInstaller({ settings }).ensureSkypilot()).ok).toBe(true);
+    const sitePackages = join(home, 'tools/environments/skypilot-nightly/lib/python3.12/site-packages');
+    for (const name of await readdir(sitePackages)) {
+      if (name === 'pip' || /^pip-.*\.dist-info$/.test(name)) await rm(join(sitePackages, name), { recursive: true });
+    }
     // A Python that leaves a mark if anything runs it: status reads pip's files instead.
     const python = await managedPython(home);
     const kept = `${python}.kept`;

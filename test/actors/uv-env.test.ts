@@ -11,7 +11,7 @@ import { uvVersionAt } from '../../actors/check.ts';
 import { installSkypilot } from '../../actors/install-skypilot.ts';
 import { verifySky } from '../../actors/verify.ts';
 import { standinPythonScript } from '../../demo/standin-uv.ts';
-import { homeWithUv } from './standin.ts';
+import { homeWithUv, installCurrent } from './standin.ts';
 
 const deps = { fetch, now: Date.now };
 
@@ -39,7 +39,7 @@ describe('uv runs with managed Pythons only', () => {
   test('a pyenv Python on the machine is not what SkyPilot runs on (removing it breaks nothing), unless the user asks for system Pythons', async () => {
     const pyenv = await pyenvPython();
     const { layout, settings } = await homeWithUv({ STANDIN_UV_SYSTEM_PYTHON: pyenv.python });
-    const install = () => installSkypilot({ settings, deps, uv_path: layout.uv, force: true, report: () => {} }, new AbortController().signal);
+    const install = () => installCurrent(settings, layout, true);
     const envPython = join(layout.toolDir, 'skypilot-nightly/bin/python');
     await install();
     expect(await readlink(envPython)).toStartWith(`${layout.pythonDir}/`);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { installSkypilot } from '../../actors/install-skypilot.ts';
 import { parsePipVersion, parseSkyVersion, verifySky } from '../../actors/verify.ts';
 import { STANDIN_SKY_VERSION } from '../../demo/standin-uv.ts';
-import { homeWithUv } from './standin.ts';
+import { homeWithUv, installCurrent } from './standin.ts';
 
 const deps = { fetch, now: Date.now };
 const signal = () => new AbortController().signal;
@@ -49,8 +49,8 @@ describe('verify actor', () => {
 
   test('an environment without pip is verify_failed, naming pip and its output', async () => {
     const { settings, layout } = await homeWithUv({ STANDIN_UV_NO_PIP: '1' });
-    await installSkypilot({ settings, deps, uv_path: layout.uv, force: false, report: () => {} }, signal());
-    const error = await verifySky({ settings, deps, report: () => {} }, signal()).catch((e) => e);
+    const staged = await installSkypilot({ settings, deps, uv_path: layout.uv, force: false, report: () => {} }, signal());
+    const error = await verifySky({ settings, deps, report: () => {}, sky_path: staged.sky_path, env_dir: staged.env_dir }, signal()).catch((e) => e);
     expect(error).toMatchObject({ code: 'verify_failed' });
     expect(error.message).toContain('pip');
     expect(error.detail).toContain('No module named pip');
@@ -58,7 +58,7 @@ describe('verify actor', () => {
 
   test('verifies the environment and sky it is given, not the current ones', async () => {
     const { settings, layout } = await homeWithUv();
-    await installSkypilot({ settings, deps, uv_path: layout.uv, force: false, report: () => {} }, signal());
+    await installCurrent(settings, layout);
     // A second environment beside the current one, as an upgrade builds it; the current loses pip.
     const current = join(layout.toolDir, 'skypilot-nightly');
     const next = join(layout.toolDir, '..', 'next');

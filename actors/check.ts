@@ -9,7 +9,7 @@
 import { layoutOf, type Layout } from './layout.ts';
 import type { CheckResult, InstallSettings, InstallStatus, StatusSettings } from '../machines/types.ts';
 import { inspectToolEnv, readText } from './tool-env.ts';
-import { assertTrusted, toolEnvPaths, uvPaths } from './trust.ts';
+import { assertTrusted, toolEnvPaths, trustedHome, uvPaths } from './trust.ts';
 
 const UV_VERSION = /^uv (\S+)/;
 
@@ -108,11 +108,13 @@ export async function uvVersionAt(
 
 /** What is on disk, before it is compared with the settings. */
 async function detect(settings: StatusSettings, signal?: AbortSignal) {
-  const layout = layoutOf(settings.home);
-  // All before uv runs. Reading the environment runs nothing, and tells which folders to check.
-  const [, env] = await Promise.all([assertTrusted(uvPaths(layout)), inspectToolEnv(layout, settings.skypilot_spec)]);
-  await assertTrusted(toolEnvPaths(layout, env.envDir));
-  const uvVersion = await uvVersionAt(layout.uv, settings.env, signal, settings.home);
+  // All before uv runs, and in the home as resolved and checked. Reading the environment runs
+  // nothing, and tells which folders to check.
+  const home = await trustedHome(settings.home);
+  const layout = layoutOf(home);
+  const [, env] = await Promise.all([assertTrusted(home, uvPaths(layout)), inspectToolEnv(layout, settings.skypilot_spec)]);
+  await assertTrusted(home, toolEnvPaths(layout, env.envDir), env.envDir, layout.sky);
+  const uvVersion = await uvVersionAt(layout.uv, settings.env, signal, home);
   const status: InstallStatus = {
     uv_installed: uvVersion !== null,
     uv_version: uvVersion,

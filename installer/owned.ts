@@ -8,8 +8,9 @@
 import { lstat, readdir, readlink, rm, rmdir } from 'node:fs/promises';
 import type { Layout } from '../actors/layout.ts';
 
-/** `mkdtemp(<staging>/uv-)` in actors/download-uv.ts: six random characters. */
-const STAGING_ENTRY = /^uv-[A-Za-z0-9]{6}$/;
+/** `mkdtemp(<staging>/carapace-uv-)` in actors/download-uv.ts: six random characters. The prefix is
+ * the product's own, so a user's `staging/uv-backup` or `uv-python` is never taken for one. */
+const STAGING_ENTRY = /^carapace-uv-[A-Za-z0-9]{6}$/;
 
 /**
  * Files written whole and renamed into place, `<final name>.<pid>[-<lock token>].tmp`: the
@@ -77,13 +78,21 @@ async function ownedIn(dir: string, owns: (name: string) => boolean | Promise<bo
   return out;
 }
 
-/** The tool environment of `packageName` and the `sky` link uv made for it. */
+/**
+ * The tool environment of `packageName` and the `sky` link uv made for it, by the tests
+ * `allEntries` uses: an environment holds uv-receipt.toml, and the link leads into UV_TOOL_DIR.
+ */
 export async function skypilotEntries(layout: Layout, packageName: string | null): Promise<string[]> {
   const out: string[] = [];
-  // uv links executables on Unix (uv-tool); a regular file named sky is not uv's.
-  if (await isLink(layout.sky)) out.push(layout.sky);
-  if (packageName && (await present(`${layout.toolDir}/${packageName}`))) out.push(`${layout.toolDir}/${packageName}`);
+  if (await isToolLink(layout, layout.sky)) out.push(layout.sky);
+  if (packageName && (await present(`${layout.toolDir}/${packageName}/uv-receipt.toml`))) out.push(`${layout.toolDir}/${packageName}`);
   return out;
+}
+
+/** A symlink (uv links executables on Unix, uv-tool) into UV_TOOL_DIR: a regular file or a link elsewhere is not uv's. */
+async function isToolLink(layout: Layout, path: string): Promise<boolean> {
+  if (!(await isLink(path))) return false;
+  return (await readlink(path).catch(() => '')).startsWith(`${layout.toolDir}/`);
 }
 
 /**
@@ -97,11 +106,7 @@ export async function allEntries(layout: Layout): Promise<string[]> {
   const pythons = await ownedIn(layout.pythonDir, (name) => PYTHON_ENTRY.test(name));
   // uv serialises tool commands with a `.lock` file in UV_TOOL_DIR (uv-tool InstalledTools).
   const envs = await ownedIn(layout.toolDir, (name) => UV_TOOL_DIR_FILES.test(name) || present(`${layout.toolDir}/${name}/uv-receipt.toml`));
-  const links = await ownedIn(layout.toolBinDir, async (name) => {
-    if (!(await isLink(`${layout.toolBinDir}/${name}`))) return false;
-    const target = await readlink(`${layout.toolBinDir}/${name}`).catch(() => '');
-    return target.startsWith(`${layout.toolDir}/`);
-  });
+  const links = await ownedIn(layout.toolBinDir, (name) => isToolLink(layout, `${layout.toolBinDir}/${name}`));
   const staging = await ownedIn(layout.stagingDir, isStagingEntry);
   const cache = await ownedIn(layout.cacheDir, (name) => CACHE_ENTRIES.has(name) || tempFileOwner(name) !== null);
   const launches = await ownedIn(runDirOf(layout), (name) => LAUNCH_COPY.test(name));

@@ -1,0 +1,143 @@
+/**
+ * The trust check follows what `sky` and `uv` really run (actors/trust.ts): tools/bin and the
+ * `sky` link, the environment's Python under python/, and every folder above CARAPACE_HOME,
+ * each looked at with lstat. A home that fails it is not written to: no log, no
+ * last-attempt.json, no log pruning, no clean-up, even through a logs/ link. The second user
+ * is uid 65534 (nobody), which `chown` needs no account for.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { chown, lchown, mkdir, readdir, readFile, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { startMirror, type Mirror } from '../../demo/mirror.ts';
+import { snapshotTask } from '../../installer/task-file.ts';
+import { mirrorEnv, runCli, tempHome, uvRuns } from './cli.ts';
+
+const OTHER_UID = 65534;
+
+let mirror: Mirror;
+beforeAll(async () => {
+  mirror = await startMirror();
+});
+afterAll(async () => {
+  await mirror.close();
+});
+
+async function installedHome(): Promise<{ home: string; env: Record<string, string> }> {
+  const home = await tempHome('carapace-trust-links-');
+  const env = mirrorEnv(mirror, home);
+  expect((await runCli(['install'], env)).exitCode).toBe(0);
+  await rm(join(home, 'cache/uv-version.json'));
+  return { home, env };
+}
+
+function expectRefused(run: { exitCode: number; stderr: string }, path: string): void {
+  expect(run.stderr).toContain('error[home_not_trusted]');
+  expect(run.stderr).toContain(path);
+  expect(run.exitCode).toBe(1);
+}
+
+/** Every file under `dir` with its bytes: what a refused command must leave as it was. */
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const name of (await readdir(dir, { recursive: true })).sort()) {
+    out[name] = await readFile(join(dir, name), 'utf8').catch(() => '<folder>');
+  }
+  return out;
+}
+
+describe('what sky runs through', () => {
+  const cases: Array<[string, (home: string) => Promise<string>]> = [
+    ['python/ owned by another user (the interpreter the environment links to)', async (home) => {
+      await chown(join(home, 'python'), OTHER_UID, OTHER_UID);
+      return join(home, 'python');
+    }],
+    ['tools/bin owned by another user', async (home) => {
+      await chown(join(home, 'tools/bin'), OTHER_UID, OTHER_UID);
+      return join(home, 'tools/bin');
+    }],
+    ['the sky link owned by another user', async (home) => {
+      await lchown(join(home, 'tools/bin/sky'), OTHER_UID, OTHER_UID);
+      return join(home, 'tools/bin/sky');
+    }],
+  ];
+
+  for (const [name, spoil] of cases) {
+    test(`${name}: status, install and uninstall refuse and run nothing`, async () => {
+      const { home, env } = await installedHome();
+      const path = await spoil(home);
+      const runs = (await uvRuns(home)).length;
+      expectRefused(await runCli(['status', '--json'], env), path);
+      expectRefused(await runCli(['install'], env), path);
+      expectRefused(await runCli(['uninstall'], env), path);
+      expect((await uvRuns(home)).length).toBe(runs);
+    });
+  }
+
+  test('a sky link of this user leading outside the environment: status and install refuse and run nothing', async () => {
+    const { home, env } = await installedHome();
+    const sky = join(home, 'tools/bin/sky');
+    const elsewhere = join(dirname(home), 'other-sky');
+    await writeFile(elsewhere, await readFile(sky), { mode: 0o755 });
+    await rm(sky);
+    await symlink(elsewhere, sky);
+    const runs = (await uvRuns(home)).length;
+    expectRefused(await runCli(['status', '--json'], env), `${sky} leads to ${elsewhere}`);
+    expectRefused(await runCli(['install'], env), `${sky} leads to ${elsewhere}`);
+    expect((await uvRuns(home)).length).toBe(runs);
+  });
+});
+
+describe('the folders above CARAPACE_HOME', () => {
+  test("a home reached through another user's folder is refused, however its link points", async () => {
+    const { home: good, env } = await installedHome();
+    const theirs = join(dirname(good), 'theirs');
+    await mkdir(theirs);
+    await symlink(good, join(theirs, 'home'));
+    await chown(theirs, OTHER_UID, OTHER_UID);
+    const through = { ...env, CARAPACE_HOME: join(theirs, 'home') };
+    const runs = (await uvRuns(good)).length;
+    expectRefused(await runCli(['status', '--json'], through), theirs);
+    expectRefused(await runCli(['install'], through), theirs);
+    expect((await uvRuns(good)).length).toBe(runs);
+  });
+
+  test('a home reached through a link of this user works, and a launch copy goes into the resolved home', async () => {
+    const { home: good, env } = await installedHome();
+    const link = join(dirname(good), 'link-home');
+    await symlink(good, link);
+    expect((await runCli(['status', '--json'], { ...env, CARAPACE_HOME: link })).exitCode).toBe(0);
+    const task = join(dirname(good), 'task.yaml');
+    await writeFile(task, 'run: echo hi\n');
+    const taken = await snapshotTask(task, link);
+    try {
+      expect(taken.copy.startsWith(`${await realpath(good)}/run/`)).toBe(true);
+    } finally {
+      await taken.remove();
+    }
+  });
+});
+
+describe('a refused home is not written to', () => {
+  test('logs/ swapped for a link to another folder: install and uninstall --all refuse and leave that folder as it was', async () => {
+    const { home, env } = await installedHome();
+    const victim = join(dirname(home), 'victim');
+    await mkdir(victim);
+    await writeFile(join(victim, 'last-attempt.json'), 'the victim\'s own file\n');
+    for (let n = 10; n < 22; n++) await writeFile(join(victim, `install-2020-01-${n}T00-00-00-000Z-1.log`), `old ${n}\n`);
+    const before = await snapshot(victim);
+    await rename(join(home, 'logs'), join(dirname(home), 'old-logs'));
+    await symlink(victim, join(home, 'logs'));
+    expectRefused(await runCli(['install'], env), join(home, 'logs'));
+    expectRefused(await runCli(['uninstall', '--all'], env), join(home, 'logs'));
+    expect(await snapshot(victim)).toEqual(before);
+  });
+
+  test('a home another user owns: install and uninstall --all write no log and no record in it', async () => {
+    const { home, env } = await installedHome();
+    await chown(home, OTHER_UID, OTHER_UID);
+    const before = await snapshot(home);
+    expectRefused(await runCli(['install'], env), home);
+    expectRefused(await runCli(['uninstall', '--all'], env), home);
+    expect(await snapshot(home)).toEqual(before);
+  });
+});

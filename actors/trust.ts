@@ -41,13 +41,20 @@ function foreign(path: string, info: Info, inside: boolean, me: number): string 
 
 const nodeFs = () => process.getBuiltinModule('node:fs');
 
+function lstatOrNull(path: string): Info | null {
+  try {
+    return nodeFs().lstatSync(path, { throwIfNoEntry: false }) ?? null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Checks every component of absolute `path`, following links; returns the path it resolves to
  * (a missing tail is appended as it is: nothing there can run). `home` is the resolved home,
  * inside which the strict rule applies; `seen` skips components already checked.
  */
 function walk(path: string, home: string | null, me: number, seen: Set<string>): string {
-  const fs = nodeFs();
   const parts = path.split('/').filter(Boolean);
   let done = '';
   for (let links = 0; parts.length > 0; ) {
@@ -62,7 +69,9 @@ function walk(path: string, home: string | null, me: number, seen: Set<string>):
       done = next;
       continue;
     }
-    const info = fs.lstatSync(next, { throwIfNoEntry: false });
+    const info = lstatOrNull(next);
+    // Missing, or not reachable (ENOTDIR, EACCES): nothing there can be run, and what the
+    // caller does next fails on its own with a message that says why.
     if (!info) return [next, ...parts].join('/');
     const inside = home !== null && (next === home || next.startsWith(`${home}/`));
     const reason = foreign(next, info, inside, me);
@@ -73,7 +82,12 @@ function walk(path: string, home: string | null, me: number, seen: Set<string>):
       continue;
     }
     if (++links > MAX_LINKS) throw new Untrusted(path, `${path} has too many symbolic links`);
-    const target = fs.readlinkSync(next);
+    let target: string;
+    try {
+      target = nodeFs().readlinkSync(next);
+    } catch {
+      return [next, ...parts].join('/'); // replaced since the lstat: as missing
+    }
     parts.unshift(...target.split('/').filter(Boolean));
     if (target.startsWith('/')) done = '';
   }
@@ -86,11 +100,11 @@ async function refuse(error: Untrusted): Promise<never> {
   throw new InstallError('home_not_trusted', `${error.reason}; nothing in it is run`, { detail: `path: ${error.path}` });
 }
 
-function guarded<T>(run: (me: number) => T, fallback: T): Promise<T> {
+async function guarded<T>(run: (me: number) => T, fallback: T): Promise<T> {
   const me = process.getuid?.();
-  if (me === undefined) return Promise.resolve(fallback);
+  if (me === undefined) return fallback;
   try {
-    return Promise.resolve(run(me));
+    return run(me);
   } catch (error) {
     if (error instanceof Untrusted) return refuse(error);
     throw error;
@@ -107,7 +121,7 @@ export function trustedHome(home: string): Promise<string> {
   return guarded((me) => {
     const resolved = walk(wanted, null, me, new Set());
     // The home itself under the inside rule: root's is not enough there, nor a sticky bit.
-    const info = nodeFs().lstatSync(resolved, { throwIfNoEntry: false });
+    const info = lstatOrNull(resolved);
     const reason = info ? foreign(resolved, info, true, me) : null;
     if (reason) throw new Untrusted(resolved, reason);
     return resolved;
@@ -129,19 +143,27 @@ export function toolEnvPaths(layout: Layout, envDir: string | null): string[] {
 
 /**
  * Throws `home_not_trusted` naming the first of `paths` (under the resolved `home`) that
- * another user controls, or whose chain of links does. With `envDir`, `sky` must also
- * resolve inside that environment: a link swapped to a program elsewhere is not uv's.
+ * another user controls, or whose chain of links does.
  */
-export function assertTrusted(home: string, paths: readonly string[], envDir: string | null = null, sky?: string): Promise<void> {
+export function assertTrusted(home: string, paths: readonly string[]): Promise<void> {
   return guarded((me) => {
     const seen = new Set<string>();
     for (const path of paths) walk(path, home, me, seen);
-    if (envDir && sky && nodeFs().lstatSync(sky, { throwIfNoEntry: false })?.isSymbolicLink()) {
-      const real = walk(sky, home, me, seen);
-      const env = walk(envDir, home, me, seen);
-      if (!real.startsWith(`${env}/`)) throw new Untrusted(sky, `${sky} leads to ${real}, outside SkyPilot's environment ${env}`);
-    }
   }, undefined);
+}
+
+/**
+ * Why the `sky` link does not lead into SkyPilot's environment `envDir`, or null when it does
+ * (or is not a link). Such a link is not uv's: it is not run, and an install replaces it.
+ */
+export function skyOutside(home: string, sky: string, envDir: string): Promise<string | null> {
+  return guarded((me) => {
+    if (!lstatOrNull(sky)?.isSymbolicLink()) return null;
+    const seen = new Set<string>();
+    const real = walk(sky, home, me, seen);
+    const env = walk(envDir, home, me, seen);
+    return real.startsWith(`${env}/`) ? null : `${sky} leads to ${real}, outside SkyPilot's environment ${env}`;
+  }, null);
 }
 
 /**
@@ -153,7 +175,7 @@ export function assertTrusted(home: string, paths: readonly string[], envDir: st
 export function assertOwnFolders(folders: readonly string[]): Promise<void> {
   return guarded((me) => {
     for (const folder of folders) {
-      const info = nodeFs().lstatSync(folder, { throwIfNoEntry: false });
+      const info = lstatOrNull(folder);
       if (!info) continue;
       if (!info.isDirectory()) throw new Untrusted(folder, `${folder} is not a folder (a link or a file is there)`);
       const reason = foreign(folder, info, true, me);

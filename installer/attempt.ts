@@ -109,6 +109,8 @@ export class AttemptCoordinator {
    * which fails with code `locked` instead), then clears what crashed attempts left.
    */
   async enter(hooks: EnterHooks = {}, signal?: AbortSignal, wait = true): Promise<void> {
+    await ensureHome(layoutOf(await trustedHome(this.settings.home)));
+    // Checked again now that it exists: a home another user made in between is not ours.
     const home = await trustedHome(this.settings.home);
     if (home !== this.layout.home) {
       this.layout = layoutOf(home);
@@ -116,7 +118,6 @@ export class AttemptCoordinator {
     }
     const { layout } = this;
     await assertOwnFolders([layout.logsDir, layout.stagingDir, layout.cacheDir, runDirOf(layout)]);
-    await ensureHome(layout);
     await this.log.open();
     const { settings } = this;
     this.log.write(

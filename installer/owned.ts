@@ -6,6 +6,7 @@
  * product's own folders. A folder is removed only once it is empty.
  */
 import { lstat, readdir, readlink, rm, rmdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { Layout } from '../actors/layout.ts';
 
 /** `mkdtemp(<staging>/carapace-uv-)` in actors/download-uv.ts: six random characters. The prefix is
@@ -89,10 +90,14 @@ export async function skypilotEntries(layout: Layout, packageName: string | null
   return out;
 }
 
-/** A symlink (uv links executables on Unix, uv-tool) into UV_TOOL_DIR: a regular file or a link elsewhere is not uv's. */
+/**
+ * A symlink (uv links executables on Unix, uv-tool) into UV_TOOL_DIR, absolute or relative to
+ * its folder: a regular file or a link elsewhere is not uv's.
+ */
 async function isToolLink(layout: Layout, path: string): Promise<boolean> {
   if (!(await isLink(path))) return false;
-  return (await readlink(path).catch(() => '')).startsWith(`${layout.toolDir}/`);
+  const target = await readlink(path).catch(() => '');
+  return target !== '' && resolve(dirname(path), target).startsWith(`${layout.toolDir}/`);
 }
 
 /**

@@ -73,17 +73,19 @@ describe('what sky runs through', () => {
     });
   }
 
-  test('a sky link of this user leading outside the environment: status and install refuse and run nothing', async () => {
+  test('a sky link leading outside the environment is not uv\'s: not installed, never run, replaced by install', async () => {
     const { home, env } = await installedHome();
     const sky = join(home, 'tools/bin/sky');
     const elsewhere = join(dirname(home), 'other-sky');
-    await writeFile(elsewhere, await readFile(sky), { mode: 0o755 });
+    const mark = join(dirname(home), 'other-sky-ran');
+    await writeFile(elsewhere, `#!/bin/sh\ntouch '${mark}'\n`, { mode: 0o755 });
     await rm(sky);
     await symlink(elsewhere, sky);
-    const runs = (await uvRuns(home)).length;
-    expectRefused(await runCli(['status', '--json'], env), `${sky} leads to ${elsewhere}`);
-    expectRefused(await runCli(['install'], env), `${sky} leads to ${elsewhere}`);
-    expect((await uvRuns(home)).length).toBe(runs);
+    const status = await runCli(['status', '--json'], env);
+    expect(JSON.parse(status.stdout)).toMatchObject({ sky_installed: false, sky_problem: `${sky} leads to ${elsewhere}, outside SkyPilot's environment ${join(home, 'tools/environments/skypilot-nightly')}` });
+    expect((await runCli(['install'], env)).exitCode).toBe(0);
+    expect(await realpath(sky)).toStartWith(join(home, 'tools/environments/skypilot-nightly/'));
+    expect(await Bun.file(mark).exists()).toBe(false);
   });
 });
 
@@ -130,6 +132,17 @@ describe('a refused home is not written to', () => {
     expectRefused(await runCli(['install'], env), join(home, 'logs'));
     expectRefused(await runCli(['uninstall', '--all'], env), join(home, 'logs'));
     expect(await snapshot(victim)).toEqual(before);
+  });
+
+  test('cache/ swapped for a link: status writes no uv version cache through it, install refuses', async () => {
+    const { home, env } = await installedHome();
+    const victim = join(dirname(home), 'victim-cache');
+    await mkdir(victim);
+    await rename(join(home, 'cache'), join(dirname(home), 'old-cache'));
+    await symlink(victim, join(home, 'cache'));
+    expect((await runCli(['status', '--json'], env)).exitCode).toBe(0);
+    expectRefused(await runCli(['install'], env), join(home, 'cache'));
+    expect(await readdir(victim)).toEqual([]);
   });
 
   test('a home another user owns: install and uninstall --all write no log and no record in it', async () => {

@@ -9,6 +9,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { chown, lchown, mkdir, readdir, readFile, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { startMirror, type Mirror } from '../../demo/mirror.ts';
+import { createGatekeeper } from '../../adapters/http/gatekeeper.ts';
+import { createInstaller } from '../../installer/installer.ts';
+import { gatekeeperSettingsFromEnv, settingsFromEnv } from '../../installer/settings.ts';
 import { snapshotTask } from '../../installer/task-file.ts';
 import { mirrorEnv, runCli, tempHome, uvRuns } from './cli.ts';
 
@@ -85,6 +88,30 @@ describe('what sky runs through', () => {
     expect(JSON.parse(status.stdout)).toMatchObject({ sky_installed: false, sky_problem: `${sky} leads to ${elsewhere}, outside SkyPilot's environment ${join(home, 'tools/environments/skypilot-nightly')}` });
     expect((await runCli(['install'], env)).exitCode).toBe(0);
     expect(await realpath(sky)).toStartWith(join(home, 'tools/environments/skypilot-nightly/'));
+    expect(await Bun.file(mark).exists()).toBe(false);
+  });
+});
+
+describe('the gatekeeper', () => {
+  test("python/ another user's, its interpreter swapped: a launch answers home_not_trusted and runs nothing", async () => {
+    const { home, env } = await installedHome();
+    const mark = join(dirname(home), 'interpreter-ran');
+    const [minorDir] = await readdir(join(home, 'python'));
+    await writeFile(join(home, 'python', minorDir as string, 'bin/python3.12'), `#!/bin/sh\ntouch '${mark}'\n`);
+    await chown(join(home, 'python'), OTHER_UID, OTHER_UID);
+    const task = join(dirname(home), 'task.yaml');
+    await writeFile(task, 'run: echo hi\n');
+    const installer = createInstaller({ settings: () => settingsFromEnv(env) });
+    const gatekeeper = createGatekeeper({ installer, settings: gatekeeperSettingsFromEnv({}), port: 8787 });
+    try {
+      const launch = await gatekeeper.fetch(
+        new Request('http://127.0.0.1:8787/cluster/launch', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ cluster: 'c1', task }) }),
+      );
+      expect(launch.status).toBe(503);
+      expect(((await launch.json()) as { error: { code: string } }).error.code).toBe('home_not_trusted');
+    } finally {
+      gatekeeper.close();
+    }
     expect(await Bun.file(mark).exists()).toBe(false);
   });
 });

@@ -9,7 +9,7 @@
 import { layoutOf, type Layout } from './layout.ts';
 import type { CheckResult, InstallSettings, InstallStatus, StatusSettings } from '../machines/types.ts';
 import { inspectToolEnv, readText } from './tool-env.ts';
-import { assertTrusted, toolEnvPaths, uvPaths } from './trust.ts';
+import { assertTrusted, skyOutside, toolEnvPaths, trustedHome, uvPaths } from './trust.ts';
 
 const UV_VERSION = /^uv (\S+)/;
 
@@ -45,13 +45,15 @@ async function readDiskCache(layout: Layout): Promise<CacheEntries> {
 
 /** Best effort: a read-only or full home only costs the next process one `uv --version`. */
 async function writeDiskCache(layout: Layout, path: string, entry: CacheEntry): Promise<void> {
-  const { mkdirSync, renameSync, unlinkSync, writeFileSync } = await import('node:fs');
+  const { lstatSync, mkdirSync, renameSync, unlinkSync, writeFileSync } = await import('node:fs');
   const file = layout.uvVersionCache;
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     const entries = await readDiskCache(layout);
     entries[path] = entry;
     mkdirSync(layout.cacheDir, { recursive: true, mode: 0o700 });
+    // A link at cache/ would send the write into someone else's folder (actors/trust.ts).
+    if (!lstatSync(layout.cacheDir).isDirectory()) return;
     writeFileSync(tmp, JSON.stringify(entries) + '\n', { mode: 0o600 });
     renameSync(tmp, file);
   } catch {
@@ -108,11 +110,15 @@ export async function uvVersionAt(
 
 /** What is on disk, before it is compared with the settings. */
 async function detect(settings: StatusSettings, signal?: AbortSignal) {
-  const layout = layoutOf(settings.home);
-  // All before uv runs. Reading the environment runs nothing, and tells which folders to check.
-  const [, env] = await Promise.all([assertTrusted(uvPaths(layout)), inspectToolEnv(layout, settings.skypilot_spec)]);
-  await assertTrusted(toolEnvPaths(layout, env.envDir));
-  const uvVersion = await uvVersionAt(layout.uv, settings.env, signal, settings.home);
+  // All before uv runs, and in the home as resolved and checked. Reading the environment runs
+  // nothing, and tells which folders to check.
+  const home = await trustedHome(settings.home);
+  const layout = layoutOf(home);
+  const [, found] = await Promise.all([assertTrusted(home, uvPaths(layout)), inspectToolEnv(layout, settings.skypilot_spec)]);
+  await assertTrusted(home, toolEnvPaths(layout, found.envDir));
+  const outside = found.runnable && found.envDir ? await skyOutside(home, layout.sky, found.envDir) : null;
+  const env = outside ? { ...found, runnable: false, problem: outside, receipt: null } : found;
+  const uvVersion = await uvVersionAt(layout.uv, settings.env, signal, home);
   const status: InstallStatus = {
     uv_installed: uvVersion !== null,
     uv_version: uvVersion,

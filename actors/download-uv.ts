@@ -170,7 +170,7 @@ export async function downloadUv(input: DownloadUvInput, signal: AbortSignal): P
   let last: unknown = null;
 
   for (const [index, source] of sources.entries()) {
-    const stage = await atPath(layout.stagingDir, () => mkdtemp(join(layout.stagingDir, 'uv-')));
+    const stage = await atPath(layout.stagingDir, () => mkdtemp(join(layout.stagingDir, 'carapace-uv-')));
     const sink = new ArchiveSink(stage);
     try {
       const proxy = chooseProxy(new URL(source.url), settings.env);

@@ -1,48 +1,185 @@
 /**
- * Whether the product may run what CARAPACE_HOME holds. A folder or file that another user
- * owns, or can write, lets that user swap `uv` or SkyPilot's Python for their own program,
- * which would then run as this user with this user's cloud credentials. Such a home is not
- * run from: callers stop with `home_not_trusted` before anything in it is executed.
+ * Whether the product may run what CARAPACE_HOME holds. A folder, link or file that another
+ * user owns, or can write, lets that user swap `uv`, `sky` or SkyPilot's Python for their own
+ * program, which would then run as this user with this user's cloud credentials. Such a home
+ * is not run from, nor written to: callers stop with `home_not_trusted` first.
  *
- * Group write is allowed only for this user's own primary group, the per-user group many
- * distributions give everyone (umask 002): no other user is in it. Stats use Bun's file
- * calls, as in tool-env.ts: `status` checks this on every run and node:fs costs it time.
+ * Paths are walked from `/` one component at a time with lstat, the way the kernel resolves
+ * them, so a link is checked itself (its owner) and then everything it leads to: a folder
+ * above the home another user can write (F2: a home reached through /tmp/<theirs>/), a
+ * `tools/bin/sky` link, or the environment's `bin/python` link into python/ all count.
+ * Above the home, a folder may be root's and may be world-writable when sticky (/tmp), the
+ * rule installer/task-file.ts uses; inside it, everything must be this user's. Group write
+ * is allowed only for this user's own primary group (the per-user group of umask 002).
+ * node:fs is loaded for lstat and readlink, which Bun's file calls lack (docs/performance.md).
  */
 import type { Layout } from './layout.ts';
 
-/** Why `path` is not this user's alone, or null when it is (or does not exist). */
-export async function foreignControl(path: string): Promise<string | null> {
-  const uid = process.getuid?.();
-  if (uid === undefined) return null;
-  let info: { uid: number; gid: number; mode: number };
-  try {
-    info = await Bun.file(path).stat();
-  } catch {
-    return null;
-  }
-  if (info.uid !== uid) return `${path} is owned by uid ${info.uid}, not by this user (uid ${uid})`;
-  if (info.mode & 0o002) return `${path} is writable by every user`;
-  if (info.mode & 0o020 && info.gid !== process.getgid?.()) return `${path} is writable by group ${info.gid}`;
+const STICKY = 0o1000;
+/** More links than this in one walk is a loop (Linux's MAXSYMLINKS). */
+const MAX_LINKS = 40;
+
+type Info = { uid: number; gid: number; mode: number; isSymbolicLink(): boolean; isDirectory(): boolean };
+
+class Untrusted {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {}
+}
+
+/** Why `info` of `path` lets another user change what it is, or null when it does not. */
+function foreign(path: string, info: Info, inside: boolean, me: number): string | null {
+  if (info.uid !== me && (inside || info.uid !== 0)) return `${path} is owned by uid ${info.uid}, not by this user (uid ${me})`;
+  // A link's own mode is always 0777 and means nothing: only its owner may replace it.
+  if (info.isSymbolicLink()) return null;
+  const sticky = !inside && info.isDirectory() && (info.mode & STICKY) !== 0;
+  if (info.mode & 0o002 && !sticky) return `${path} is writable by every user`;
+  if (info.mode & 0o020 && !sticky && info.gid !== process.getgid?.()) return `${path} is writable by group ${info.gid}`;
   return null;
 }
 
-/** The folders and files whose owner decides what `uv` runs: the home and the managed uv. */
-export function uvPaths(layout: Layout): string[] {
-  const home = layout.home.endsWith('/') ? layout.home.slice(0, -1) : layout.home;
-  return [home, `${home}/uv`, layout.uvBinDir, layout.uv];
+const nodeFs = () => process.getBuiltinModule('node:fs');
+
+function lstatOrNull(path: string): Info | null {
+  try {
+    return nodeFs().lstatSync(path, { throwIfNoEntry: false }) ?? null;
+  } catch {
+    return null;
+  }
 }
 
-/** The folders that decide what `sky` runs: the tool folders, the generations and SkyPilot's environment. */
-export function toolEnvPaths(layout: Layout, envDir: string | null): string[] {
-  return [layout.toolsDir, layout.toolDir, layout.generationsDir, ...(envDir ? [envDir, `${envDir}/bin`] : [])];
+/**
+ * Checks every component of absolute `path`, following links; returns the path it resolves to
+ * (a missing tail is appended as it is: nothing there can run). `home` is the resolved home,
+ * inside which the strict rule applies; `seen` skips components already checked.
+ */
+function walk(path: string, home: string | null, me: number, seen: Set<string>): string {
+  const parts = path.split('/').filter(Boolean);
+  let done = '';
+  for (let links = 0; parts.length > 0; ) {
+    const name = parts.shift() as string;
+    if (name === '.') continue;
+    if (name === '..') {
+      done = done.slice(0, done.lastIndexOf('/'));
+      continue;
+    }
+    const next = `${done}/${name}`;
+    if (seen.has(next)) {
+      done = next;
+      continue;
+    }
+    const info = lstatOrNull(next);
+    // Missing, or not reachable (ENOTDIR, EACCES): nothing there can be run, and what the
+    // caller does next fails on its own with a message that says why.
+    if (!info) return [next, ...parts].join('/');
+    const inside = home !== null && (next === home || next.startsWith(`${home}/`));
+    const reason = foreign(next, info, inside, me);
+    if (reason) throw new Untrusted(next, reason);
+    if (!info.isSymbolicLink()) {
+      seen.add(next);
+      done = next;
+      continue;
+    }
+    if (++links > MAX_LINKS) throw new Untrusted(path, `${path} has too many symbolic links`);
+    let target: string;
+    try {
+      target = nodeFs().readlinkSync(next);
+    } catch {
+      return [next, ...parts].join('/'); // replaced since the lstat: as missing
+    }
+    parts.unshift(...target.split('/').filter(Boolean));
+    if (target.startsWith('/')) done = '';
+  }
+  return done || '/';
 }
 
-/** Throws `home_not_trusted` naming the first path another user controls. */
-export async function assertTrusted(paths: readonly string[]): Promise<void> {
-  const reasons = await Promise.all(paths.map(foreignControl));
-  const at = reasons.findIndex((r) => r !== null);
-  if (at === -1) return;
+async function refuse(error: Untrusted): Promise<never> {
   // Loaded only on refusal: status runs this check every time.
   const { InstallError } = await import('../machines/errors.ts');
-  throw new InstallError('home_not_trusted', `${reasons[at]}; nothing in it is run`, { detail: `path: ${paths[at]}` });
+  throw new InstallError('home_not_trusted', `${error.reason}; nothing in it is run`, { detail: `path: ${error.path}` });
+}
+
+async function guarded<T>(run: (me: number) => T, fallback: T): Promise<T> {
+  const me = process.getuid?.();
+  if (me === undefined) return fallback;
+  try {
+    return run(me);
+  } catch (error) {
+    if (error instanceof Untrusted) return refuse(error);
+    throw error;
+  }
+}
+
+/**
+ * CARAPACE_HOME with every link resolved, once every folder on the way and the home itself
+ * were found this user's (or root's, above it). Every operation uses this path after: a link
+ * flipped later cannot move it elsewhere. Throws `home_not_trusted`.
+ */
+export function trustedHome(home: string): Promise<string> {
+  const wanted = home.length > 1 && home.endsWith('/') ? home.slice(0, -1) : home;
+  return guarded((me) => {
+    const resolved = walk(wanted, null, me, new Set());
+    // The home itself under the inside rule: root's is not enough there, nor a sticky bit.
+    const info = lstatOrNull(resolved);
+    const reason = info ? foreign(resolved, info, true, me) : null;
+    if (reason) throw new Untrusted(resolved, reason);
+    return resolved;
+  }, wanted);
+}
+
+/** The files whose owners decide what `uv` runs. */
+export function uvPaths(layout: Layout): string[] {
+  return [layout.uvBinDir, layout.uv];
+}
+
+/**
+ * What decides what `sky` runs: the tool folders, the generations, the `sky` link and where it
+ * leads, the environment, and its interpreter through to the Python under python/.
+ */
+export function toolEnvPaths(layout: Layout, envDir: string | null): string[] {
+  return [layout.toolsDir, layout.toolBinDir, layout.toolDir, layout.generationsDir, layout.pythonDir, layout.sky, ...(envDir ? [envDir, `${envDir}/bin`, `${envDir}/bin/python`] : [])];
+}
+
+/**
+ * Throws `home_not_trusted` naming the first of `paths` (under the resolved `home`) that
+ * another user controls, or whose chain of links does.
+ */
+export function assertTrusted(home: string, paths: readonly string[]): Promise<void> {
+  return guarded((me) => {
+    const seen = new Set<string>();
+    for (const path of paths) walk(path, home, me, seen);
+  }, undefined);
+}
+
+/**
+ * Why the `sky` link does not lead into SkyPilot's environment `envDir`, or null when it does
+ * (or is not a link). Such a link is not uv's: it is not run, and an install replaces it.
+ */
+export function skyOutside(home: string, sky: string, envDir: string): Promise<string | null> {
+  return guarded((me) => {
+    if (!lstatOrNull(sky)?.isSymbolicLink()) return null;
+    const seen = new Set<string>();
+    const real = walk(sky, home, me, seen);
+    const env = walk(envDir, home, me, seen);
+    return real.startsWith(`${env}/`) ? null : `${sky} leads to ${real}, outside SkyPilot's environment ${env}`;
+  }, null);
+}
+
+/**
+ * Checks the folders the product writes in (logs/, staging/, cache/, run/) are real folders
+ * of this user's when they exist: a link there would send logs, clean-up or log pruning into
+ * someone else's folder. A missing one is created later inside the checked home, which no
+ * one else can write. Call after trustedHome.
+ */
+export function assertOwnFolders(folders: readonly string[]): Promise<void> {
+  return guarded((me) => {
+    for (const folder of folders) {
+      const info = lstatOrNull(folder);
+      if (!info) continue;
+      if (!info.isDirectory()) throw new Untrusted(folder, `${folder} is not a folder (a link or a file is there)`);
+      const reason = foreign(folder, info, true, me);
+      if (reason) throw new Untrusted(folder, reason);
+    }
+  }, undefined);
 }

@@ -10,6 +10,7 @@ import { rememberUvVersion } from '../actors/check.ts';
 import { migrateLayout } from '../actors/generations.ts';
 import { ensureHome } from '../actors/home.ts';
 import { startBeat, type Beat } from '../actors/signs-of-life.ts';
+import { assertOwnFolders, trustedHome } from '../actors/trust.ts';
 import { InstallError, toInstallErrorData } from '../machines/errors.ts';
 import type { InstallErrorData, InstallSettings, InstallStatus } from '../machines/types.ts';
 import { installKey } from './install-key.ts';
@@ -17,7 +18,7 @@ import { AttemptLog, KEEP_LOGS, pruneLogs, readLastAttempt, withLog, writeLastAt
 import type { InstallerActors, InstallerDeps, InstallerEvent } from './types.ts';
 import { layoutOf, type Layout } from '../actors/layout.ts';
 import { acquireLock, pidAlive, type LockLease, type LockOwner } from './lock.ts';
-import { leftoversOf, removeOwned } from './owned.ts';
+import { leftoversOf, removeOwned, runDirOf } from './owned.ts';
 import { redactorFor } from './redact.ts';
 
 /** "waiting for another installer (pid N)", naming the host when it is not this one. */
@@ -66,7 +67,8 @@ export interface EnterHooks {
  * The installer wraps each machine attempt in one; `upgrade` and `uninstall` use it directly.
  */
 export class AttemptCoordinator {
-  readonly layout: Layout;
+  /** The settings' home until `enter` resolves and checks it; the resolved one after. */
+  layout: Layout;
   readonly log: AttemptLog;
   readonly redact: (text: string) => string;
   private lease: LockLease | null = null;
@@ -93,31 +95,48 @@ export class AttemptCoordinator {
     this.log = new AttemptLog(this.layout, this.redact, this.started, this.purpose);
   }
 
-  /** The actors of this attempt: `lock` takes the install lock, uv's version is remembered after a download. */
+  /**
+   * The actors of this attempt: `lock` takes the install lock, uv's version is remembered
+   * after a download, and every actor after the lock works in the resolved, checked home.
+   */
   wrap(work: InstallerActors): InstallerActors {
+    const resolved = <I extends { settings: InstallSettings }>(input: I): I => ({ ...input, settings: { ...input.settings, home: this.layout.home } });
     return {
       ...work,
       lock: (input, signal) => this.enter({ onWait: (message, _holder, elapsed) => input.onWait(message, elapsed), onLost: input.onLost }, signal),
+      check: (input, signal) => work.check(resolved(input), signal),
       downloadUv: async (input, signal) => {
-        const output = await work.downloadUv(input, signal);
-        await rememberUvVersion(this.settings.home, output.uv_path, output.uv_version).catch(() => {});
+        const output = await work.downloadUv(resolved(input), signal);
+        await rememberUvVersion(this.layout.home, output.uv_path, output.uv_version).catch(() => {});
         return output;
       },
+      installSkypilot: (input, signal) => work.installSkypilot(resolved(input), signal),
+      verify: (input, signal) => work.verify(resolved(input), signal),
+      activate: (input, signal) => work.activate(resolved(input), signal),
     };
   }
 
   /**
-   * Creates CARAPACE_HOME, opens the log and takes the lock (waiting unless `wait` is false,
+   * Checks CARAPACE_HOME and the folders the product writes in (actors/trust.ts) before any
+   * write, creates the home, opens the log and takes the lock (waiting unless `wait` is false,
    * which fails with code `locked` instead), then clears what crashed attempts left.
    */
   async enter(hooks: EnterHooks = {}, signal?: AbortSignal, wait = true): Promise<void> {
-    await ensureHome(this.layout);
+    await ensureHome(layoutOf(await trustedHome(this.settings.home)));
+    // Checked again now that it exists: a home another user made in between is not ours.
+    const home = await trustedHome(this.settings.home);
+    if (home !== this.layout.home) {
+      this.layout = layoutOf(home);
+      this.log.relocate(this.layout);
+    }
+    const { layout } = this;
+    await assertOwnFolders([layout.logsDir, layout.stagingDir, layout.cacheDir, runDirOf(layout)]);
     await this.log.open();
     const { settings } = this;
     this.log.write(
       [
         `carapace-sky ${this.purpose} attempt, pid ${process.pid} on ${hostname()}`,
-        `CARAPACE_HOME=${settings.home}`,
+        `CARAPACE_HOME=${this.layout.home}`,
         `uv ${settings.uv_version} from ${settings.download_bases.join(', ')}; ${settings.skypilot_spec} with Python ${settings.python}`,
         ...['HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY', 'SSL_CERT_FILE', 'UV_DEFAULT_INDEX', 'UV_INDEX_URL']
           .map((name) => [name, settings.env[name] ?? settings.env[name.toLowerCase()]] as const)

@@ -5,7 +5,7 @@
  * records how the last attempt that held the lock ended; `doctor` reads it, and processes
  * that waited behind that attempt end with its outcome instead of retrying it.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { InstallErrorData } from '../machines/types.ts';
@@ -38,7 +38,7 @@ function stamp(time: number): string {
 let recent = { time: '', paths: new Set<string>() };
 
 export class AttemptLog {
-  readonly path: string;
+  private at: string;
   private fd: number | null = null;
   private pending: string[] = [];
   private state: 'new' | 'open' | 'closed' = 'new';
@@ -56,8 +56,17 @@ export class AttemptLog {
     if (recent.time !== time) recent = { time, paths: new Set() };
     let name = `${base}.log`;
     for (let n = 2; recent.paths.has(join(layout.logsDir, name)); n++) name = `${base}-${n}.log`;
-    this.path = join(layout.logsDir, name);
-    recent.paths.add(this.path);
+    this.at = join(layout.logsDir, name);
+    recent.paths.add(this.at);
+  }
+
+  get path(): string {
+    return this.at;
+  }
+
+  /** Moves a log not yet opened into `layout`'s logs folder (the home once resolved). */
+  relocate(layout: Layout): void {
+    if (this.state === 'new') this.at = join(layout.logsDir, this.at.slice(this.at.lastIndexOf('/') + 1));
   }
 
   /** Appends one line (or several) with a timestamp; buffered until `open()`. */
@@ -85,7 +94,8 @@ export class AttemptLog {
     this.state = 'open';
     try {
       await mkdir(this.layout.logsDir, { recursive: true, mode: 0o700 });
-      this.fd = openSync(this.path, 'a', 0o600);
+      // O_NOFOLLOW: a link planted at the log's name must not send the log elsewhere.
+      this.fd = openSync(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
     } catch {
       this.pending = [];
       return false;

@@ -6,12 +6,14 @@
  * product's own folders. A folder is removed only once it is empty.
  */
 import { lstat, readdir, readlink, realpath, rm, rmdir, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { abandonedGenerations, isGenerationName } from '../actors/generations.ts';
 import type { Layout } from '../actors/layout.ts';
 import { LOG_NAME } from './install-log.ts';
 
-/** `mkdtemp(<staging>/uv-)` in actors/download-uv.ts: six random characters. */
-const STAGING_ENTRY = /^uv-[A-Za-z0-9]{6}$/;
+/** `mkdtemp(<staging>/carapace-uv-)` in actors/download-uv.ts: six random characters. The prefix is
+ * the product's own, so a user's `staging/uv-backup` or `uv-python` is never taken for one. */
+const STAGING_ENTRY = /^carapace-uv-[A-Za-z0-9]{6}$/;
 
 /**
  * Files written whole and renamed into place, `<final name>.<pid>[-<lock token>].tmp`: the
@@ -93,14 +95,16 @@ async function ownedIn(dir: string, owns: (name: string) => boolean | Promise<bo
 }
 
 /**
- * The tool environment of `packageName` and the `sky` link made for it; with generations
+ * The tool environment of `packageName` and the `sky` link made for it, by the tests
+ * `allEntries` uses; with generations
  * (actors/generations.ts), every generation and the `environments` and `previous` links too.
  */
 export async function skypilotEntries(layout: Layout, packageName: string | null): Promise<string[]> {
   const out: string[] = [];
-  // uv and the product link executables on Unix (uv-tool); a regular file named sky is not ours.
-  if (await isLink(layout.sky)) out.push(layout.sky);
-  if (packageName && (await present(`${layout.toolDir}/${packageName}`))) out.push(`${layout.toolDir}/${packageName}`);
+  // uv and the product link executables on Unix (uv-tool): a regular file named sky, or a link
+  // elsewhere, is not ours; an environment is uv's when it holds uv-receipt.toml.
+  if (await isToolLink(layout, layout.sky)) out.push(layout.sky);
+  if (packageName && (await present(`${layout.toolDir}/${packageName}/uv-receipt.toml`))) out.push(`${layout.toolDir}/${packageName}`);
   // Inside each generation only what uv and the product put there: a file someone else left
   // keeps its generation (and the link reaching it, see dropDanglingLinks).
   const current = await realpath(layout.toolDir).catch(() => null);
@@ -132,6 +136,18 @@ export async function dropDanglingLinks(layout: Layout): Promise<string[]> {
 }
 
 /**
+ * A symlink (uv links executables on Unix, uv-tool) into UV_TOOL_DIR or a generation, absolute
+ * or relative to its folder: a regular file or a link elsewhere is not uv's.
+ */
+async function isToolLink(layout: Layout, path: string): Promise<boolean> {
+  if (!(await isLink(path))) return false;
+  const target = await readlink(path).catch(() => '');
+  if (target === '') return false;
+  const to = resolve(dirname(path), target);
+  return to.startsWith(`${layout.toolDir}/`) || to.startsWith(`${layout.generationsDir}/`);
+}
+
+/**
  * Everything `uninstall --all` may remove besides SkyPilot: the managed uv and uvx, uv's
  * Pythons, other tool environments uv made here (they hold uv-receipt.toml) and their links,
  * the product's cache and staging entries, launch copies, and the product's temporary files.
@@ -142,11 +158,7 @@ export async function allEntries(layout: Layout): Promise<string[]> {
   const pythons = await ownedIn(layout.pythonDir, (name) => PYTHON_ENTRY.test(name));
   // uv serialises tool commands with a `.lock` file in UV_TOOL_DIR (uv-tool InstalledTools).
   const envs = await ownedIn(layout.toolDir, (name) => UV_TOOL_DIR_FILES.test(name) || present(`${layout.toolDir}/${name}/uv-receipt.toml`));
-  const links = await ownedIn(layout.toolBinDir, async (name) => {
-    if (!(await isLink(`${layout.toolBinDir}/${name}`))) return false;
-    const target = await readlink(`${layout.toolBinDir}/${name}`).catch(() => '');
-    return target.startsWith(`${layout.toolDir}/`) || target.startsWith('../environments/') || target.startsWith(`${layout.generationsDir}/`);
-  });
+  const links = await ownedIn(layout.toolBinDir, (name) => isToolLink(layout, `${layout.toolBinDir}/${name}`));
   const staging = await ownedIn(layout.stagingDir, isStagingEntry);
   const cache = await ownedIn(layout.cacheDir, (name) => CACHE_ENTRIES.has(name) || tempFileOwner(name) !== null);
   const launches = await ownedIn(runDirOf(layout), (name) => LAUNCH_COPY.test(name));

@@ -11,11 +11,12 @@ import { checkInstall } from '../actors/check.ts';
 import { currentGeneration, migrateLayout, rollbackGeneration } from '../actors/generations.ts';
 import { layoutOf } from '../actors/layout.ts';
 import { packageNameOf } from '../actors/requirement.ts';
-import { assertTrusted, toolEnvPaths, uvPaths } from '../actors/trust.ts';
+import { assertTrusted, toolEnvPaths, trustedHome, uvPaths } from '../actors/trust.ts';
 import { uvEnvironment } from '../actors/uv-env.ts';
 import { InstallError, toInstallErrorData } from '../machines/errors.ts';
 import type { InstallErrorData, InstallSettings } from '../machines/types.ts';
-import { AttemptCoordinator } from './attempt.ts';
+import { AttemptCoordinator, redactError } from './attempt.ts';
+import { redactorFor } from './redact.ts';
 
 export type RollbackOutput =
   | {
@@ -29,7 +30,18 @@ export type RollbackOutput =
     }
   | { ok: false; error: InstallErrorData };
 
-export async function rollbackSkypilot(settings: InstallSettings): Promise<RollbackOutput> {
+export async function rollbackSkypilot(given: InstallSettings): Promise<RollbackOutput> {
+  let settings: InstallSettings;
+  try {
+    // Before the lock or the log: a home another user controls is not written to, and what
+    // rollback makes current must be this user's alone.
+    const home = await trustedHome(given.home);
+    const at = layoutOf(home);
+    await assertTrusted(home, [...uvPaths(at), ...toolEnvPaths(at, null), at.previousLink]);
+    settings = { ...given, home };
+  } catch (error) {
+    return { ok: false, error: redactError(toInstallErrorData(error, 'checking'), redactorFor(given.env)) };
+  }
   const layout = layoutOf(settings.home);
   const coordinator = new AttemptCoordinator(settings, { purpose: 'rollback' });
   let output: RollbackOutput;
@@ -44,7 +56,7 @@ export async function rollbackSkypilot(settings: InstallSettings): Promise<Rollb
     coordinator.note(`tools/environments now links to generations/${switched.current}; previous: ${switched.previous ?? 'none'}`);
     const after = await checkInstall(settings);
     // What runs now must be this user's alone before anything in it is started.
-    await assertTrusted([...uvPaths(layout), ...toolEnvPaths(layout, null)]);
+    await assertTrusted(settings.home, [...uvPaths(layout), ...toolEnvPaths(layout, null)]);
     const env = await uvEnvironment(layout, settings.env);
     // Even when status cannot read the environment: the server, if any, runs the version left.
     const stop = await stopApiServer({ sky: layout.sky, env });

@@ -20,6 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
 import { lstat, mkdir, open, readdir, realpath, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { trustedHome } from '../actors/trust.ts';
 import { pidAlive } from './lock.ts';
 import { LAUNCH_COPY } from './owned.ts';
 
@@ -175,7 +176,8 @@ async function runFolder(home: string, me: number | undefined): Promise<string> 
 export async function snapshotTask(task: string, home: string): Promise<TaskSnapshot> {
   const me = process.getuid?.();
   const { bytes, cwd } = await readChecked(task, me);
-  const dir = await runFolder(home, me);
+  // The copy goes into the home as resolved and checked, never through a link someone could flip.
+  const dir = await runFolder(await trustedHome(home), me);
   const copy = join(dir, `launch-${process.pid}-${randomBytes(8).toString('hex')}.yaml`);
   const staged = `${copy}.tmp`;
   try {

@@ -4,8 +4,9 @@
  * managed uv, the uv-managed Pythons, staging and caches. Only the entries installer/owned.ts
  * names go; other files, even inside those folders, stay. Logs stay, the record of what
  * happened, unless `logs` is asked for with `all`: then the attempt logs and last-attempt.json
- * go too, and this uninstall leaves no log of its own. Refuses (code `locked`, exit 1) while another process installs, rather than
- * pulling files from under a running uv.
+ * go too, and this uninstall leaves no log of its own. Refuses (code `locked`, exit 1) while
+ * another process installs, rather than pulling files from under a running uv; refuses
+ * (`home_not_trusted`) a home another user controls before writing anything in it.
  */
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,33 +15,43 @@ import { uvVersionAt } from '../actors/check.ts';
 import { layoutOf } from '../actors/layout.ts';
 import { runProcess } from '../actors/process.ts';
 import { packageNameOf } from '../actors/requirement.ts';
-import { assertTrusted, toolEnvPaths, uvPaths } from '../actors/trust.ts';
+import { assertTrusted, toolEnvPaths, trustedHome, uvPaths } from '../actors/trust.ts';
 import { uvEnvironment } from '../actors/uv-env.ts';
 import { toInstallErrorData } from '../machines/errors.ts';
 import type { InstallErrorData, InstallSettings } from '../machines/types.ts';
-import { AttemptCoordinator } from './attempt.ts';
+import { AttemptCoordinator, redactError } from './attempt.ts';
 import { pidAlive } from './lock.ts';
 import { allEntries, dropDanglingLinks, generationFolders, logEntries, ownFolders, removeOwned, skypilotEntries } from './owned.ts';
+import { redactorFor } from './redact.ts';
 
 const exists = (path: string) => access(path).then(() => true, () => false);
 
 export type UninstallOutput = { ok: true; removed: string[]; summary: string } | { ok: false; error: InstallErrorData };
 
 /** Removes what the product installed, under the install lock; the answer says what went. */
-export async function uninstallSkypilot(settings: InstallSettings, opts: { all: boolean; logs?: boolean }): Promise<UninstallOutput> {
+export async function uninstallSkypilot(given: InstallSettings, opts: { all: boolean; logs?: boolean }): Promise<UninstallOutput> {
   const logs = opts.all && opts.logs === true;
-  const layout = layoutOf(settings.home);
-  if (!(await exists(layout.home))) {
-    return { ok: true, removed: [], summary: `nothing to remove: ${layout.home} does not exist` };
+  if (!(await exists(given.home))) {
+    return { ok: true, removed: [], summary: `nothing to remove: ${given.home} does not exist` };
   }
+  const name = packageNameOf(given.skypilot_spec);
+  let settings: InstallSettings;
+  try {
+    // Before the lock, the log or any removal: a home another user controls is not written
+    // to, and another user's uv must not run as this one, not even to uninstall.
+    const home = await trustedHome(given.home);
+    const at = layoutOf(home);
+    await assertTrusted(home, [...uvPaths(at), ...toolEnvPaths(at, name ? join(at.toolDir, name) : null)]);
+    settings = { ...given, home };
+  } catch (error) {
+    return { ok: false, error: redactError(toInstallErrorData(error, 'checking'), redactorFor(given.env)) };
+  }
+  const layout = layoutOf(settings.home);
+  const envDir = name ? join(layout.toolDir, name) : null;
   const coordinator = new AttemptCoordinator(settings, { purpose: 'uninstall' });
   let output: UninstallOutput;
   try {
     await coordinator.enter({}, undefined, false);
-    const name = packageNameOf(settings.skypilot_spec);
-    const envDir = name ? join(layout.toolDir, name) : null;
-    // Another user's uv must not run as this one, not even to uninstall.
-    await assertTrusted([...uvPaths(layout), ...toolEnvPaths(layout, envDir)]);
     // What was there before anything ran is what this command removed; nothing else is touched.
     const sky = await skypilotEntries(layout, name);
     // A local API server started by this sky would go on running from files about to go.

@@ -76,7 +76,7 @@ describe('disk_full', () => {
       const home = join(disk, 'carapace');
       const run = await runDownload({ CARAPACE_HOME: home, CARAPACE_UV_DOWNLOAD_BASE: mirror.base });
       expect(run.error?.code).toBe('disk_full');
-      expect(run.error?.message).toMatch(new RegExp(`^no space left on the device holding ${home}/staging/uv-\\w+/uv$`));
+      expect(run.error?.message).toMatch(new RegExp(`^no space left on the device holding ${home}/staging/carapace-uv-\\w+/uv$`));
       expect(run.error?.hint).toContain('Free some disk space');
       expect(await leftovers(home)).toEqual([]);
       // Only the first source's attempt ran: a full disk is not a network problem to retry.

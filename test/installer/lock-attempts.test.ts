@@ -135,9 +135,9 @@ describe('attempts under CARAPACE_HOME', () => {
 
   test('staging leftovers of a crashed attempt are removed once the lock is held', async () => {
     const { home, installer } = await setup({});
-    // A staging entry is named by mkdtemp('uv-'): six random characters.
-    await mkdir(join(home, 'staging', 'uv-Cr4shd', 'nested'), { recursive: true });
-    await writeFile(join(home, 'staging', 'uv-Cr4shd', 'nested', 'uv'), 'half a uv');
+    // A staging entry is named by mkdtemp('carapace-uv-'): six random characters.
+    await mkdir(join(home, 'staging', 'carapace-uv-Cr4shd', 'nested'), { recursive: true });
+    await writeFile(join(home, 'staging', 'carapace-uv-Cr4shd', 'nested', 'uv'), 'half a uv');
     await writeFile(join(home, 'install.lock.999999-abc.tmp'), '{}');
     expect((await installer.ensureSkypilot()).ok).toBe(true);
     expect(await readdir(join(home, 'staging'))).toEqual([]);

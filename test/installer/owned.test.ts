@@ -4,7 +4,7 @@
  * product's own entries and nothing else, even inside the product's own folders.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startMirror, type Mirror } from '../../demo/mirror.ts';
 import { clearLeftovers } from '../../installer/attempt.ts';
@@ -44,7 +44,7 @@ describe('crash clean-up', () => {
     const layout = layoutOf(home);
     const pid = await deadPid();
     const ours = [
-      join(home, 'staging/uv-Ab12Cd/uv'),
+      join(home, 'staging/carapace-uv-Ab12Cd/uv'),
       join(home, `install.lock.${pid}-0a1b2c.tmp`),
       join(home, `logs/last-attempt.json.${pid}.tmp`),
       join(home, `cache/uv-version.json.${pid}.tmp`),
@@ -57,6 +57,8 @@ describe('crash clean-up', () => {
       'staging/notes.txt',
       'staging/my-build/output.bin',
       'staging/uv-project-files/keep.txt',
+      'staging/uv-backup/uv',
+      'staging/uv-python/bin/python3',
       `report.${pid}.tmp`,
       `draft.${pid}.tmp`,
       `logs/editor.${pid}.tmp`,
@@ -100,6 +102,7 @@ describe('uninstall', () => {
     'tools/environments/my-env/file.txt',
     'tools/readme.txt',
     'staging/keep-me.txt',
+    'staging/uv-python/keep.txt',
     'cache/app-cache.db',
     'logs/app.log',
   ];
@@ -123,6 +126,20 @@ describe('uninstall', () => {
     for (const gone of ['uv/bin/uv', 'uv/bin/uvx', 'cache/uv-version.json']) expect(await present(join(home, gone))).toBe(false);
     await expectIntact(foreign, home);
   });
+  test('plain uninstall takes an environment only with its receipt, and sky only as a link into the environments', async () => {
+    const home = await tempHome('carapace-owned-');
+    const env = mirrorEnv(mirror, home);
+    const foreign = await plant(home, ['tools/environments/skypilot-nightly/my-notes.txt']);
+    await mkdir(join(home, 'tools/bin'), { recursive: true });
+    await symlink('/usr/bin/env', join(home, 'tools/bin/sky'));
+
+    const run = await runCli(['uninstall', '--json'], env);
+    expect(run.exitCode).toBe(0);
+    expect((JSON.parse(run.stdout) as { removed: string[] }).removed).toEqual([]);
+    expect(await readlink(join(home, 'tools/bin/sky'))).toBe('/usr/bin/env');
+    await expectIntact(foreign, home);
+  });
+
   test('uninstall --all --logs takes the attempt logs and the record, not a live installer\'s log nor anyone\'s file', async () => {
     const home = await tempHome('carapace-owned-logs-');
     const logs = layoutOf(home).logsDir;

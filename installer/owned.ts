@@ -110,8 +110,10 @@ export async function skypilotEntries(layout: Layout, packageName: string | null
   const current = await realpath(layout.toolDir).catch(() => null);
   for (const gen of await ownedIn(layout.generationsDir, isGenerationName)) {
     // The current one's environment is already listed, by the path the contract gives it.
-    const env = (name: string) => name === packageName && !(gen === current && out.includes(`${layout.toolDir}/${name}`));
-    out.push(...(await ownedIn(gen, (name) => env(name) || UV_TOOL_DIR_FILES.test(name))));
+    // uv's environment holds its receipt; a folder of the same name without one is someone's.
+    const env = async (name: string) =>
+      name === packageName && !(gen === current && out.includes(`${layout.toolDir}/${name}`)) && (await present(`${gen}/${name}/uv-receipt.toml`));
+    out.push(...(await ownedIn(gen, async (name) => (await env(name)) || UV_TOOL_DIR_FILES.test(name))));
     out.push(...(await ownedIn(`${gen}/bin`, async (name) => (await readlink(`${gen}/bin/${name}`).catch(() => '')).startsWith(`${gen}/`))));
   }
   return out;

@@ -85,9 +85,13 @@ describe('what sky runs through', () => {
     await rm(sky);
     await symlink(elsewhere, sky);
     const status = await runCli(['status', '--json'], env);
-    expect(JSON.parse(status.stdout)).toMatchObject({ sky_installed: false, sky_problem: `${sky} leads to ${elsewhere}, outside SkyPilot's environment ${join(home, 'tools/environments/skypilot-nightly')}` });
+    const answer = JSON.parse(status.stdout);
+    expect(answer).toMatchObject({ sky_installed: false });
+    // The environment is named as it resolves: the current generation (tools/generations/<id>).
+    expect(answer.sky_problem).toStartWith(`${sky} leads to ${elsewhere}, outside SkyPilot's environment ${join(home, 'tools/generations')}/`);
+    expect(answer.sky_problem).toEndWith('/skypilot-nightly');
     expect((await runCli(['install'], env)).exitCode).toBe(0);
-    expect(await realpath(sky)).toStartWith(join(home, 'tools/environments/skypilot-nightly/'));
+    expect(await realpath(sky)).toBe(await realpath(join(home, 'tools/environments/skypilot-nightly/bin/sky')));
     expect(await Bun.file(mark).exists()).toBe(false);
   });
 });

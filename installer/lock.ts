@@ -21,28 +21,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
-import { link, readFile, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { link, unlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { InstallError } from '../machines/errors.ts';
 import { lockTempPath, takeoverPath } from './owned.ts';
 
-export interface LockOwner {
-  pid: number;
-  host: string;
-  /** Linux boot id: a pid from before a reboot names nothing. */
-  boot: string | null;
-  token: string;
-  started: string;
-  /** What the holder does: install, upgrade, uninstall. */
-  purpose: string;
-}
+import { currentBoot, errno, parseOwner, pidAlive, readLock, sameMachine, staleReason, type LockOwner, type LockState } from './lock-record.ts';
 
-export interface LockState {
-  /** Null when the file does not parse (written by something else, or truncated by a full disk). */
-  owner: LockOwner | null;
-  /** Last heartbeat, ms since the epoch (the file's mtime). */
-  heartbeat: number;
-}
+export { pidAlive, readLock, sameMachine, staleReason, type LockOwner, type LockState, type StaleInput } from './lock-record.ts';
 
 export interface LockOptions {
   purpose?: string;
@@ -75,95 +61,6 @@ export interface LockLease {
 export const HEARTBEAT_MS = 10_000;
 export const STALE_MS = 120_000;
 const POLL_MS = 200;
-
-let bootId: string | null | undefined;
-function currentBoot(): string | null {
-  if (bootId === undefined) {
-    try {
-      bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
-    } catch {
-      bootId = null;
-    }
-  }
-  return bootId;
-}
-
-function errno(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | null)?.code;
-}
-
-/** True unless the kernel says no such process (EPERM means it exists, owned by someone else). */
-export function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return errno(error) !== 'ESRCH';
-  }
-}
-
-function parseOwner(text: string): LockOwner | null {
-  try {
-    const data = JSON.parse(text) as Partial<LockOwner>;
-    if (typeof data.pid !== 'number' || typeof data.host !== 'string' || typeof data.token !== 'string') return null;
-    return {
-      pid: data.pid,
-      host: data.host,
-      boot: typeof data.boot === 'string' ? data.boot : null,
-      token: data.token,
-      started: typeof data.started === 'string' ? data.started : '',
-      purpose: typeof data.purpose === 'string' ? data.purpose : 'install',
-    };
-  } catch {
-    return null;
-  }
-}
-
-/** The lock as it is now, or null when nobody holds it. */
-export async function readLock(path: string): Promise<LockState | null> {
-  try {
-    const [text, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
-    return { owner: parseOwner(text), heartbeat: info.mtimeMs };
-  } catch (error) {
-    if (errno(error) === 'ENOENT') return null;
-    throw error;
-  }
-}
-
-/** Whether `owner` runs on this machine, where its pid can be checked. */
-export function sameMachine(owner: LockOwner, host = hostname(), boot = currentBoot()): boolean {
-  return owner.host === host && (owner.boot === null || boot === null || owner.boot === boot);
-}
-
-export interface StaleInput {
-  state: LockState;
-  now: number;
-  /** How long this waiter has seen the same holder with the same heartbeat. */
-  unchangedMs: number;
-  staleMs: number;
-  confirmMs: number;
-  host: string;
-  boot: string | null;
-  alive?: (pid: number) => boolean;
-}
-
-/** Why a lock may be taken over, or null while its holder must be respected. */
-export function staleReason(input: StaleInput): string | null {
-  const { state, now, host, boot } = input;
-  const owner = state.owner;
-  if (owner && owner.host === host && owner.boot !== null && boot !== null && owner.boot !== boot) {
-    return `its holder (pid ${owner.pid}) ran before this machine restarted`;
-  }
-  if (owner && sameMachine(owner, host, boot) && !(input.alive ?? pidAlive)(owner.pid)) {
-    return `its holder (pid ${owner.pid}) is no longer running`;
-  }
-  const age = now - state.heartbeat;
-  if (age > input.staleMs && input.unchangedMs >= input.confirmMs) {
-    return `no heartbeat for ${Math.round(age / 1000)} s`;
-  }
-  return null;
-}
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

@@ -25,7 +25,6 @@ import { link, unlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { InstallError } from '../machines/errors.ts';
 import { lockTempPath, takeoverPath } from './owned.ts';
-
 import { currentBoot, errno, parseOwner, pidAlive, readLock, sameMachine, staleReason, type LockOwner, type LockState } from './lock-record.ts';
 
 export { pidAlive, readLock, sameMachine, staleReason, type LockOwner, type LockState, type StaleInput } from './lock-record.ts';

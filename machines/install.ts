@@ -20,7 +20,7 @@ import type {
   VerifyOutput,
 } from './install-types.ts';
 import { checked, failedIn, message, needsForce, output, type Checked } from './install-params.ts';
-import type { CheckResult, InstallOutput, InstallPhase, WorkPhase } from './types.ts';
+import { PHASE_MESSAGES, type CheckResult, type InstallOutput, type InstallPhase, type WorkPhase } from './types.ts';
 
 export type * from './install-types.ts';
 
@@ -37,13 +37,6 @@ function known<T>(value: T | null, name: string): T {
 function reporterFor(self: { send: (event: InstallEvent) => void }, phase: WorkPhase): Report {
   return (progress) => self.send({ type: 'install.progress', progress: { ...progress, phase } });
 }
-
-const MESSAGES: Record<WorkPhase, string> = {
-  checking: 'Checking for SkyPilot...',
-  downloading_uv: 'Downloading uv...',
-  installing_skypilot: 'Installing SkyPilot...',
-  verifying: 'Verifying SkyPilot...',
-};
 
 export const installMachine = setup({
   types: {
@@ -70,7 +63,7 @@ export const installMachine = setup({
       progress: ({ event }) => (event.type === 'install.progress' ? event.progress : null),
     }),
     enterPhase: assign({
-      progress: (_, params: { phase: WorkPhase }) => ({ phase: params.phase, message: MESSAGES[params.phase], percent: null }),
+      progress: (_, params: { phase: WorkPhase }) => ({ phase: params.phase, message: PHASE_MESSAGES[params.phase], percent: null }),
     }),
     emitProgress: enqueueActions(({ context, enqueue }) => {
       if (context.progress) enqueue.emit({ type: 'progress', progress: context.progress });

@@ -218,7 +218,9 @@ async function subscribers(port: number, count: number): Promise<never> {
           if (++open === count) process.stdout.write('ready\n');
         }
         for (const m of lines.matchAll(/^id: (\d+)\r?$/gm)) list.push([Number(m[1]), at]);
-        if (lines.includes('"to":"complete"')) {
+        // The attempt's last event is its final progress (phase complete), published once the
+        // attempt has ended, which can be a write after the `to: complete` state event.
+        if (/"phase":"complete","message":"SkyPilot ready"/.test(lines)) {
           socket.destroy();
           if (++complete === count) resolve();
         }

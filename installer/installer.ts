@@ -34,6 +34,7 @@ export type { EnsureOptions, Installer, InstallerActors, InstallerDeps, Installe
 import { redactorFor } from './redact.ts';
 import { settingsFromEnv } from './settings.ts';
 import { inspectedInstaller } from './inspector.ts';
+import { memoizedStatus } from './status-memo.ts';
 
 const DEFAULT_ACTORS: InstallerActors = {
   lock: async () => {},
@@ -92,6 +93,10 @@ export function createInstaller(deps: InstallerDeps = {}): Installer {
     typeof deps.settings === 'function' ? deps.settings() : (deps.settings ?? settingsFromEnv());
   let attempts = 0;
   let running: Attempt | null = null;
+  const readStatus = async (settings: InstallSettings) =>
+    statusOf(await work.check({ settings, deps: installDeps }, new AbortController().signal));
+  // Only the real check reads the disk whose identity the memo watches; a test's stand-in may not.
+  const status = deps.actors?.check === undefined ? memoizedStatus(readStatus) : readStatus;
 
   const publish = (event: InstallerEvent) => {
     for (const listener of listeners) {
@@ -239,8 +244,8 @@ export function createInstaller(deps: InstallerDeps = {}): Installer {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    async getStatus() {
-      return statusOf(await work.check({ settings: readSettings(), deps: installDeps }, new AbortController().signal));
+    getStatus() {
+      return status(readSettings());
     },
     phase() {
       return running?.actor ? phaseOf(running.actor.getSnapshot()) : null;

@@ -23,16 +23,9 @@ import type {
   VerifyOutput,
 } from './install-types.ts';
 import { checked, failedIn, known, needsForce, notProvided, output, reporterFor, waitOf, type Checked, type Wait } from './install-params.ts';
-import type { CheckResult, InstallOutput, InstallPhase, WorkPhase } from './types.ts';
+import { PHASE_MESSAGES, type CheckResult, type InstallOutput, type InstallPhase, type WorkPhase } from './types.ts';
 
 export type * from './install-types.ts';
-
-const MESSAGES: Record<WorkPhase, string> = {
-  checking: 'Checking for SkyPilot...',
-  downloading_uv: 'Downloading uv...',
-  installing_skypilot: 'Installing SkyPilot...',
-  verifying: 'Verifying SkyPilot...',
-};
 
 export const installMachine = setup({
   types: {
@@ -60,7 +53,7 @@ export const installMachine = setup({
       progress: ({ event }) => (event.type === 'install.progress' ? event.progress : null),
     }),
     enterPhase: assign({
-      progress: (_, params: { phase: WorkPhase }) => ({ phase: params.phase, message: MESSAGES[params.phase], percent: null }),
+      progress: (_, params: { phase: WorkPhase }) => ({ phase: params.phase, message: PHASE_MESSAGES[params.phase], percent: null }),
     }),
     emitProgress: enqueueActions(({ context, enqueue }) => {
       if (context.progress) enqueue.emit({ type: 'progress', progress: context.progress });

@@ -16,6 +16,14 @@ export type InstallPhase = (typeof INSTALL_PHASES)[number];
 /** Phases that do work; `complete` and `error` are where attempts end. */
 export type WorkPhase = Exclude<InstallPhase, 'complete' | 'error'>;
 
+/** What the progress says on entering each phase (the machine, and installer/already-installed.ts). */
+export const PHASE_MESSAGES: Record<WorkPhase, string> = {
+  checking: 'Checking for SkyPilot...',
+  downloading_uv: 'Downloading uv...',
+  installing_skypilot: 'Installing SkyPilot...',
+  verifying: 'Verifying SkyPilot...',
+};
+
 export interface InstallProgress {
   phase: InstallPhase;
   message: string;

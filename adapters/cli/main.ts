@@ -33,7 +33,8 @@ const COMMANDS: Record<string, Command> = {
   // Status reads files only (no installer, xstate or execa), and only the settings it uses.
   status: async (c) => (await import('./commands/status.ts')).status(c.io, { json: c.json }),
   install: async (c) =>
-    (await import('./commands/install.ts')).install(await c.installer(), c.io, {
+    // The installer is loaded only when the install has something to do.
+    (await import('./commands/install.ts')).install(c.installer, c.io, {
       json: c.json,
       ...(c.signal ? { signal: c.signal } : {}),
     }),

@@ -30,15 +30,15 @@ export async function demo(io: CommandIO, opts: { json: boolean; keep?: boolean 
         '',
       ].join('\n') + '\n',
     );
-    const settings = settingsFromEnv({
+    const env = {
       ...io.env,
       CARAPACE_HOME: home,
       CARAPACE_UV_DOWNLOAD_BASE: mirror.base,
       // The stand-in is not the real 0.10.2, so the built-in digest would (rightly) refuse it.
       CARAPACE_UV_SHA256: mirror.sha256(),
-    });
-    const installer = createInstaller({ settings });
-    await install(installer, io, opts);
+    };
+    const installer = createInstaller({ settings: settingsFromEnv(env) });
+    await install(async () => installer, { ...io, env }, opts);
     say('\nFinal status:\n' + formatStatus(await installer.getStatus()));
     say('\nThe sky above is the stand-in; run `carapace-sky install` for the real thing.\n');
     ok = true;

@@ -12,6 +12,7 @@
  */
 import { checkInstall } from '../actors/check.ts';
 import { layoutOf } from '../actors/layout.ts';
+import { assertOwnFolders } from '../actors/trust.ts';
 import { PHASE_MESSAGES, type InstallOutput } from '../machines/types.ts';
 import { finalProgress } from './final-progress.ts';
 import { settingsFromEnv } from './settings.ts';
@@ -40,6 +41,10 @@ export async function alreadyInstalled(env: Env, listener: InstallerListener): P
     if (!(await lockAbsent(lock))) return null;
     const check = await checkInstall(settings);
     if (!check.status.sky_installed || check.sky_outdated !== null || check.sky_path === null) return null;
+    // The folders an install writes in must be this user's real folders, as the installer
+    // checks before it writes (a link there is refused): the same answer either way.
+    const layout = layoutOf(settings.home);
+    await assertOwnFolders([layout.logsDir, layout.stagingDir, layout.cacheDir, `${layout.home.replace(/\/$/, '')}/run`]);
     if (!(await lockAbsent(lock))) return null;
     const output: InstallOutput = { ok: true, sky_path: check.sky_path, status: check.status };
     const time = () => new Date().toISOString();

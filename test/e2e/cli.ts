@@ -1,6 +1,6 @@
 /** Runs the real `carapace-sky` launcher as a child process, the way users and scripts do. */
 import { execa } from 'execa';
-import { access, mkdtemp, readFile } from 'node:fs/promises';
+import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Mirror } from '../../demo/mirror.ts';
@@ -48,4 +48,14 @@ export function mirrorEnv(mirror: Mirror, home: string, extra: Record<string, st
 export async function uvRuns(home: string): Promise<string[]> {
   const log = await readFile(join(home, '..', 'uv.log'), 'utf8').catch(() => '');
   return log.split('\n').filter(Boolean).map((line) => line.replace(/^\d+ /, ''));
+}
+
+/** A complete install from `mirror` whose uv version is not cached, so `status` would have to run uv. */
+export async function installedUncachedHome(mirror: Mirror, prefix: string): Promise<{ home: string; env: Record<string, string> }> {
+  const home = await tempHome(prefix);
+  const env = mirrorEnv(mirror, home);
+  const run = await runCli(['install'], env);
+  if (run.exitCode !== 0) throw new Error(`install failed: ${run.stderr}`);
+  await rm(join(home, 'cache/uv-version.json'));
+  return { home, env };
 }

@@ -13,7 +13,7 @@ import { createGatekeeper } from '../../adapters/http/gatekeeper.ts';
 import { createInstaller } from '../../installer/installer.ts';
 import { gatekeeperSettingsFromEnv, settingsFromEnv } from '../../installer/settings.ts';
 import { snapshotTask } from '../../installer/task-file.ts';
-import { mirrorEnv, runCli, tempHome, uvRuns } from './cli.ts';
+import { installedUncachedHome, runCli, uvRuns } from './cli.ts';
 
 const OTHER_UID = 65534;
 
@@ -25,13 +25,7 @@ afterAll(async () => {
   await mirror.close();
 });
 
-async function installedHome(): Promise<{ home: string; env: Record<string, string> }> {
-  const home = await tempHome('carapace-trust-links-');
-  const env = mirrorEnv(mirror, home);
-  expect((await runCli(['install'], env)).exitCode).toBe(0);
-  await rm(join(home, 'cache/uv-version.json'));
-  return { home, env };
-}
+const installedHome = () => installedUncachedHome(mirror, 'carapace-trust-links-');
 
 function expectRefused(run: { exitCode: number; stderr: string }, path: string): void {
   expect(run.stderr).toContain('error[home_not_trusted]');

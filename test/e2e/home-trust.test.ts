@@ -5,13 +5,13 @@
  * is never started. The second user is uid 65534 (nobody), which `chown` needs no account for.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { chmod, chown, realpath, rm } from 'node:fs/promises';
+import { chmod, chown, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startMirror, type Mirror } from '../../demo/mirror.ts';
 import { createGatekeeper } from '../../adapters/http/gatekeeper.ts';
 import { createInstaller } from '../../installer/installer.ts';
 import { gatekeeperSettingsFromEnv, settingsFromEnv } from '../../installer/settings.ts';
-import { mirrorEnv, runCli, tempHome, uvRuns } from './cli.ts';
+import { installedUncachedHome, runCli, uvRuns } from './cli.ts';
 
 const OTHER_UID = 65534;
 
@@ -23,14 +23,7 @@ afterAll(async () => {
   await mirror.close();
 });
 
-/** A complete install whose uv version is not cached, so `status` would have to run uv. */
-async function installedHome(): Promise<{ home: string; env: Record<string, string> }> {
-  const home = await tempHome('carapace-trust-');
-  const env = mirrorEnv(mirror, home);
-  expect((await runCli(['install'], env)).exitCode).toBe(0);
-  await rm(join(home, 'cache/uv-version.json'));
-  return { home, env };
-}
+const installedHome = () => installedUncachedHome(mirror, 'carapace-trust-');
 
 /** `path` may be reached through tools/environments (a link to the current generation): either name is right. */
 async function expectRefused(run: { exitCode: number; stderr: string }, path: string): Promise<void> {

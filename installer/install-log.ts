@@ -13,7 +13,7 @@ import type { Layout } from '../actors/layout.ts';
 
 export const KEEP_LOGS = 10;
 /** `<purpose>-<time>-<pid>.log`: one per attempt at install, upgrade or uninstall. */
-export const LOG_NAME = /^(install|upgrade|uninstall)-(\d{4}-.+)\.log$/;
+export const LOG_NAME = /^(install|upgrade|uninstall|rollback)-(\d{4}-.+)\.log$/;
 
 export interface LastAttempt {
   /** The lock token of the attempt, so waiters can tell it is the one they waited for. */

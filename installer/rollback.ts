@@ -37,7 +37,11 @@ export async function rollbackSkypilot(given: InstallSettings): Promise<Rollback
     // rollback makes current must be this user's alone.
     const home = await trustedHome(given.home);
     const at = layoutOf(home);
-    await assertTrusted(home, [...uvPaths(at), ...toolEnvPaths(at, null), at.previousLink]);
+    // What rollback makes current, the previous environment through to its interpreter, is
+    // checked before the switch: a refusal after it would leave the home on the bad one.
+    const name = packageNameOf(given.skypilot_spec);
+    const previousEnv = name ? `${at.previousLink}/${name}` : null;
+    await assertTrusted(home, [...uvPaths(at), ...toolEnvPaths(at, null), at.previousLink, ...(previousEnv ? [previousEnv, `${previousEnv}/bin`, `${previousEnv}/bin/python`, `${previousEnv}/bin/sky`] : [])]);
     settings = { ...given, home };
   } catch (error) {
     return { ok: false, error: redactError(toInstallErrorData(error, 'checking'), redactorFor(given.env)) };

@@ -12,7 +12,7 @@
  * Their identities are taken before the check runs, so anything that changes during it
  * differs at the next call and is read again.
  */
-import { readdirSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync } from 'node:fs';
 import { layoutOf } from '../actors/layout.ts';
 import type { InstallStatus, StatusSettings } from '../machines/types.ts';
 
@@ -50,12 +50,35 @@ function foldersBetween(from: string, path: string): string[] {
   return withAncestors(path.slice(0, path.lastIndexOf('/'))).filter((dir) => dir === from || dir.startsWith(`${from}/`));
 }
 
+/**
+ * Each path as itself (lstat: a link's own owner is what the trust check judges) and, for a
+ * link, where it leads and the folder holding that, so a link retargeted or a target chmod-ed
+ * is a change too.
+ */
+function withTargets(paths: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const path of paths) {
+    out.add(path);
+    try {
+      const real = realpathSync(path);
+      if (real !== path) out.add(real).add(real.slice(0, real.lastIndexOf('/')) || '/');
+    } catch {
+      // Missing: its absence is part of the identity.
+    }
+  }
+  return [...out];
+}
+
 function pathsOf(home: string): string[] {
+  return withTargets(directPathsOf(home));
+}
+
+function directPathsOf(home: string): string[] {
   const layout = layoutOf(home);
   const base = home.endsWith('/') ? home.slice(0, -1) : home;
   // The trust check walks every folder above the home, and python/ down to the interpreter: a
   // chmod or chown of any of them changes its ctime, so each is part of the identity too.
-  const paths = [...withAncestors(base), `${base}/uv`, layout.uvBinDir, layout.uv, layout.toolsDir, layout.toolDir, layout.toolBinDir, layout.sky, layout.pythonDir];
+  const paths = [...withAncestors(base), `${base}/uv`, layout.uvBinDir, layout.uv, layout.toolsDir, layout.toolDir, layout.generationsDir, layout.previousLink, layout.toolBinDir, layout.sky, layout.pythonDir];
   const env = envOfSky(layout.sky);
   if (env === null) return paths;
   paths.push(env, `${env}/bin`, `${env}/bin/python`, `${env}/uv-receipt.toml`, `${env}/lib`);
@@ -84,7 +107,7 @@ function identityOf(paths: readonly string[]): Float64Array {
 }
 
 function writeIdentity(path: string, into: Float64Array, at: number): void {
-  const info = statSync(path, { throwIfNoEntry: false });
+  const info = lstatSync(path, { throwIfNoEntry: false });
   if (!info) {
     into.fill(-1, at, at + FIELDS); // absent: no inode is -1
     return;

@@ -41,7 +41,9 @@ export async function uninstallSkypilot(given: InstallSettings, opts: { all: boo
     // to, and another user's uv must not run as this one, not even to uninstall.
     const home = await trustedHome(given.home);
     const at = layoutOf(home);
-    await assertTrusted(home, [...uvPaths(at), ...toolEnvPaths(at, name ? join(at.toolDir, name) : null)]);
+    // The previous generation goes too: another user's must be refused, not removed.
+    const previousEnv = name ? join(at.previousLink, name) : null;
+    await assertTrusted(home, [...uvPaths(at), ...toolEnvPaths(at, name ? join(at.toolDir, name) : null), at.previousLink, ...(previousEnv ? [previousEnv, `${previousEnv}/bin`] : [])]);
     settings = { ...given, home };
   } catch (error) {
     return { ok: false, error: redactError(toInstallErrorData(error, 'checking'), redactorFor(given.env)) };

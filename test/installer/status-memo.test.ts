@@ -4,7 +4,7 @@
  * very next call. Driven through the real gatekeeper over a real install from the stand-in.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { chmod, chown, rename, rm, stat, symlink, readlink, writeFile, readFile } from 'node:fs/promises';
+import { chmod, chown, lchown, rename, rm, stat, symlink, readlink, writeFile, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { getInstallStatus } from '../../actors/check.ts';
@@ -98,6 +98,24 @@ describe('GET /cluster/install-status', () => {
         expect((await get()).body.error?.code).toBe('home_not_trusted');
       } finally {
         await chmod(above, mode);
+      }
+      expect((await get()).status).toBe(200);
+      // A link's own owner (lstat) and a folder a link leads to count as well.
+      const environments = join(rig.home, 'tools/environments');
+      await lchown(environments, 4242, 4242);
+      try {
+        expect((await get()).body.error?.code).toBe('home_not_trusted');
+      } finally {
+        await lchown(environments, process.getuid!(), process.getgid!());
+      }
+      expect((await get()).status).toBe(200);
+      const generations = join(rig.home, 'tools/generations');
+      const generationsMode = (await stat(generations)).mode & 0o7777;
+      await chmod(generations, 0o777);
+      try {
+        expect((await get()).body.error?.code).toBe('home_not_trusted');
+      } finally {
+        await chmod(generations, generationsMode);
       }
       expect((await get()).status).toBe(200);
       const pythons = join(rig.home, 'python');

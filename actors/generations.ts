@@ -14,7 +14,7 @@
  * `tools/environments/<package>/bin/python`, which keeps resolving through the link while it
  * is current (and again after a rollback to it).
  */
-import { lstat, mkdir, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readlink, rename, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
 import { InstallError } from '../machines/errors.ts';
 import type { Layout } from './layout.ts';
 
@@ -25,6 +25,51 @@ const GENERATION = /^[0-9a-z]+-(\d+)$/;
 
 export function isGenerationName(name: string): boolean {
   return name === LEGACY_GENERATION || GENERATION.test(name);
+}
+
+/**
+ * Written into every generation the product makes: a folder whose name only looks like one
+ * (`backup-1`, `old-999999`) is someone else's and is never pruned or cleaned up.
+ */
+export const GENERATION_MARKER = '.carapace-generation';
+
+const markGeneration = (dir: string) => writeFile(`${dir}/${GENERATION_MARKER}`, `${process.pid}\n`);
+
+/** A generation the product made: a real folder with a generation's name and the marker. */
+export async function isOwnGeneration(layout: Layout, name: string): Promise<boolean> {
+  if (!isGenerationName(name)) return false;
+  const dir = generationDir(layout, name);
+  const [folder, marker] = await Promise.all([lstat(dir).catch(() => null), lstat(`${dir}/${GENERATION_MARKER}`).catch(() => null)]);
+  return folder !== null && folder.isDirectory() && marker !== null && marker.isFile();
+}
+
+async function ownGenerations(layout: Layout): Promise<string[]> {
+  const out: string[] = [];
+  for (const name of await readdir(layout.generationsDir).catch(() => [] as string[])) {
+    if (await isOwnGeneration(layout, name)) out.push(name);
+  }
+  return out;
+}
+
+/**
+ * Removes what uv and the product put in a generation (environments holding uv's receipt, the
+ * links in its `bin/` that lead into it, uv's lock, the marker), then the folder once empty: a
+ * file someone else left there keeps it.
+ */
+export async function removeGeneration(dir: string): Promise<void> {
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const path = `${dir}/${name}`;
+    if (name === 'bin') {
+      for (const entry of await readdir(path).catch(() => [] as string[])) {
+        if ((await readlink(`${path}/${entry}`).catch(() => '')).startsWith(`${dir}/`)) await rm(`${path}/${entry}`, { force: true });
+      }
+      await rmdir(path).catch(() => {});
+    } else if (name === '.lock' || name === '.gitignore' || (await lstat(`${path}/uv-receipt.toml`).then(() => true, () => false))) {
+      await rm(path, { recursive: true, force: true });
+    }
+  }
+  await rm(`${dir}/${GENERATION_MARKER}`, { force: true });
+  await rmdir(dir).catch(() => {});
 }
 
 /** The pid that built a generation, or null (legacy, or not a generation name). */
@@ -71,6 +116,7 @@ export async function migrateLayout(layout: Layout): Promise<void> {
     return; // already a link, or nothing to migrate
   }
   // Killed between the rename and here, the next run lands here with the folder moved.
+  await markGeneration(legacy);
   await swapLink(layout.toolDir, `generations/${LEGACY_GENERATION}`);
 }
 
@@ -81,6 +127,7 @@ export async function newGeneration(layout: Layout, now: number): Promise<string
     const id = `${(now + n).toString(36)}-${process.pid}`;
     try {
       await mkdir(generationDir(layout, id));
+      await markGeneration(generationDir(layout, id));
       return id;
     } catch (error) {
       if ((error as { code?: unknown }).code !== 'EEXIST' || n > 100) throw error;
@@ -132,21 +179,52 @@ export async function rollbackGeneration(layout: Layout, packageName: string): P
   return { current: previous, previous: current };
 }
 
-/** Removes generations not in `keep`: each was built by the product (the name says so). */
+/** Removes the product's generations not in `keep` (the one before previous, builds that failed). */
 export async function pruneGenerations(layout: Layout, keep: readonly string[]): Promise<void> {
-  for (const name of await readdir(layout.generationsDir).catch(() => [] as string[])) {
-    if (isGenerationName(name) && !keep.includes(name)) await rm(generationDir(layout, name), { recursive: true, force: true });
+  for (const name of await ownGenerations(layout)) {
+    if (!keep.includes(name)) await removeGeneration(generationDir(layout, name));
   }
 }
 
-/** Generations no link names whose builder is dead: builds a killed attempt left half done. */
+/**
+ * The product's generations no link names whose builder is dead: builds a killed attempt left
+ * half done, never current, so all of what is in them is uv's and the product's.
+ */
 export async function abandonedGenerations(layout: Layout, alive: (pid: number) => boolean): Promise<string[]> {
   const keep = [await currentGeneration(layout), await previousGeneration(layout)];
   const out: string[] = [];
-  for (const name of await readdir(layout.generationsDir).catch(() => [] as string[])) {
-    if (!isGenerationName(name) || keep.includes(name)) continue;
+  for (const name of await ownGenerations(layout)) {
+    if (keep.includes(name)) continue;
     const pid = generationBuilder(name);
     if (pid === null || (pid !== process.pid && !alive(pid))) out.push(generationDir(layout, name));
   }
   return out;
+}
+
+/**
+ * Generation-named folders of dead builders without the marker: a build killed between its
+ * mkdir and the marker, or one whose uv, in a process group of its own, went on writing after
+ * the build's folder was removed. Only those holding nothing but what uv writes
+ * (`uvLeftoversOnly`) may go; `old-999999` with someone's notes in it stays.
+ */
+export async function unmarkedGenerations(layout: Layout, alive: (pid: number) => boolean): Promise<string[]> {
+  const out: string[] = [];
+  for (const name of await readdir(layout.generationsDir).catch(() => [] as string[])) {
+    const pid = generationBuilder(name);
+    if (pid === null || pid === process.pid || alive(pid) || (await isOwnGeneration(layout, name))) continue;
+    // A file or a link with such a name is not a build folder at all.
+    if (!(await lstat(generationDir(layout, name)).then((info) => info.isDirectory(), () => false))) continue;
+    out.push(generationDir(layout, name));
+  }
+  return out;
+}
+
+/** Whether `dir` holds only what uv writes in a UV_TOOL_DIR: its `.tmp-*` staging, environments, `bin/`, its lock. */
+export async function uvLeftoversOnly(dir: string): Promise<boolean> {
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (name.startsWith('.tmp-') || name === 'bin' || name === '.lock' || name === '.gitignore') continue;
+    const venv = await lstat(`${dir}/${name}/pyvenv.cfg`).then(() => true, () => false);
+    if (!venv) return false;
+  }
+  return true;
 }

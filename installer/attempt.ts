@@ -5,9 +5,10 @@
  * reports "waiting for another installer (pid N)" and, once it gets the lock, finds SkyPilot
  * installed, or ends with the failure of the attempt it waited for rather than repeat it.
  */
+import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { rememberUvVersion } from '../actors/check.ts';
-import { migrateLayout } from '../actors/generations.ts';
+import { abandonedGenerations, migrateLayout, unmarkedGenerations, uvLeftoversOnly } from '../actors/generations.ts';
 import { ensureHome } from '../actors/home.ts';
 import { startBeat, type Beat } from '../actors/signs-of-life.ts';
 import { assertOwnFolders, trustedHome } from '../actors/trust.ts';
@@ -37,6 +38,12 @@ export async function clearLeftovers(layout: Layout): Promise<void> {
   // First, so a migration cut short is finished and its generation is not taken for a leftover.
   await migrateLayout(layout);
   await removeOwned(await leftoversOf(layout, pidAlive));
+  // A build that never became current is all uv's and the product's; an unmarked folder of a
+  // dead builder goes only if it holds nothing but what uv writes.
+  for (const generation of await abandonedGenerations(layout, pidAlive)) await rm(generation, { recursive: true, force: true });
+  for (const folder of await unmarkedGenerations(layout, pidAlive)) {
+    if (await uvLeftoversOnly(folder)) await rm(folder, { recursive: true, force: true });
+  }
 }
 
 export function redactError(error: InstallErrorData, redact: (text: string) => string): InstallErrorData {

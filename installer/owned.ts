@@ -7,7 +7,7 @@
  */
 import { lstat, readdir, readlink, realpath, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { abandonedGenerations, isGenerationName } from '../actors/generations.ts';
+import { GENERATION_MARKER, isOwnGeneration } from '../actors/generations.ts';
 import type { Layout } from '../actors/layout.ts';
 import { LOG_NAME } from './install-log.ts';
 
@@ -63,12 +63,12 @@ export function tempFileOwner(name: string): number | null {
 const list = (dir: string) => readdir(dir).catch(() => [] as string[]);
 
 /**
- * Staging entries of crashed attempts, temporary files whose writer is dead, generations a
- * killed build left half done (no link names them) and links it was swapping in.
+ * Staging entries of crashed attempts, temporary files whose writer is dead, and links a killed
+ * build was swapping in. (Generations it left half done are removed entry by entry instead:
+ * actors/generations.ts abandonedGenerations and removeGeneration.)
  */
 export async function leftoversOf(layout: Layout, alive: (pid: number) => boolean): Promise<string[]> {
   const out = (await list(layout.stagingDir)).filter(isStagingEntry).map((name) => `${layout.stagingDir}/${name}`);
-  out.push(...(await abandonedGenerations(layout, alive)));
   for (const dir of [layout.toolsDir, layout.toolBinDir]) {
     for (const name of await list(dir)) {
       const pid = LINK_TEMP.exec(name)?.[1];
@@ -108,7 +108,7 @@ export async function skypilotEntries(layout: Layout, packageName: string | null
   // Inside each generation only what uv and the product put there: a file someone else left
   // keeps its generation (and the link reaching it, see dropDanglingLinks).
   const current = await realpath(layout.toolDir).catch(() => null);
-  for (const gen of await ownedIn(layout.generationsDir, isGenerationName)) {
+  for (const gen of await ownedIn(layout.generationsDir, (name) => isOwnGeneration(layout, name))) {
     // The current one's environment is already listed, by the path the contract gives it.
     // uv's environment holds its receipt; a folder of the same name without one is someone's.
     const env = async (name: string) =>
@@ -119,10 +119,20 @@ export async function skypilotEntries(layout: Layout, packageName: string | null
   return out;
 }
 
-/** The generation folders, innermost first, for removeOwned to take once they are empty. */
-export async function generationFolders(layout: Layout): Promise<string[]> {
-  const gens = await ownedIn(layout.generationsDir, isGenerationName);
-  return [...gens.flatMap((gen) => [`${gen}/bin`, gen]), layout.generationsDir];
+/**
+ * Removes the product's generations left empty but for its marker (and an empty `bin/`), then
+ * `tools/generations` once empty: a generation holding someone's file stays, marker and all.
+ */
+export async function dropEmptyGenerations(layout: Layout): Promise<void> {
+  for (const gen of await ownedIn(layout.generationsDir, (name) => isOwnGeneration(layout, name))) {
+    await rmdir(`${gen}/bin`).catch(() => {});
+    const left = await list(gen);
+    if (left.length === 1 && left[0] === GENERATION_MARKER) {
+      await rm(`${gen}/${GENERATION_MARKER}`, { force: true });
+      await rmdir(gen).catch(() => {});
+    }
+  }
+  await rmdir(layout.generationsDir).catch(() => {});
 }
 
 /** Removes `tools/environments` and `tools/previous` once the generation they name is gone. */

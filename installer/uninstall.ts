@@ -21,7 +21,7 @@ import { toInstallErrorData } from '../machines/errors.ts';
 import type { InstallErrorData, InstallSettings } from '../machines/types.ts';
 import { AttemptCoordinator, redactError } from './attempt.ts';
 import { pidAlive } from './lock.ts';
-import { allEntries, dropDanglingLinks, generationFolders, logEntries, ownFolders, removeOwned, skypilotEntries } from './owned.ts';
+import { allEntries, dropDanglingLinks, dropEmptyGenerations, logEntries, ownFolders, removeOwned, skypilotEntries } from './owned.ts';
 import { redactorFor } from './redact.ts';
 
 const exists = (path: string) => access(path).then(() => true, () => false);
@@ -75,7 +75,8 @@ export async function uninstallSkypilot(given: InstallSettings, opts: { all: boo
     // This attempt's own log is open in logs/: leaveNoRecord() discards it below.
     const oldLogs = logs ? (await logEntries(layout, pidAlive)).filter((path) => path !== coordinator.log.path) : [];
     const removed = [...sky, ...(opts.all ? await allEntries(layout) : []), ...oldLogs];
-    await removeOwned(removed, await generationFolders(layout));
+    await removeOwned(removed);
+    await dropEmptyGenerations(layout);
     removed.push(...(await dropDanglingLinks(layout)));
     if (opts.all) await removeOwned([], ownFolders(layout));
     for (const target of removed) coordinator.note(`removed ${target}`);

@@ -7,7 +7,7 @@ import { describe, expect, test } from 'bun:test';
 import { chmod, lstat, mkdir, readdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { activate } from '../../actors/activate.ts';
-import { abandonedGenerations, activateGeneration, migrateLayout, newGeneration } from '../../actors/generations.ts';
+import { abandonedGenerations, activateGeneration, GENERATION_MARKER, migrateLayout, newGeneration, unmarkedGenerations } from '../../actors/generations.ts';
 import { layoutOf, type Layout } from '../../actors/layout.ts';
 import { rollbackSkypilot } from '../../installer/rollback.ts';
 import { settingsFromEnv } from '../../installer/settings.ts';
@@ -22,6 +22,7 @@ async function fakeGeneration(layout: Layout, version: string, now: number): Pro
   const dir = join(layout.generationsDir, generation);
   const env_dir = join(dir, PKG);
   await mkdir(join(env_dir, 'bin'), { recursive: true });
+  await writeFile(join(env_dir, 'uv-receipt.toml'), '[tool]\n');
   await mkdir(join(dir, 'bin'), { recursive: true });
   const script = `#!/bin/sh\necho "${version} $*" >> '${join(layout.home, '..', 'sky-calls')}'\n[ "$1 $2" = 'api stop' ] && [ -n "\${FAIL_API_STOP-}" ] && { echo 'api server busy' >&2; exit 3; }\necho "skypilot, version ${version}"\n`;
   await writeFile(join(env_dir, 'bin', 'sky'), script);
@@ -109,10 +110,14 @@ describe('generations on disk', () => {
     const two = await fakeGeneration(layout, '2', 2000);
     await activateGeneration(layout, two.generation, PKG);
     const live = await fakeGeneration(layout, '3', 3000); // this process: still building
+    // A build of the product's (its marker) killed halfway, and folders that only look like one.
     await mkdir(join(layout.generationsDir, 'zz-999999999'));
+    await writeFile(join(layout.generationsDir, 'zz-999999999', GENERATION_MARKER), '999999999\n');
+    await mkdir(join(layout.generationsDir, 'old-999999998'));
     await mkdir(join(layout.generationsDir, 'not-ours'));
     const gone = await abandonedGenerations(layout, (pid) => pid === process.pid);
     expect(gone).toEqual([join(layout.generationsDir, 'zz-999999999')]);
+    expect(await unmarkedGenerations(layout, (pid) => pid === process.pid)).toEqual([join(layout.generationsDir, 'old-999999998')]);
     expect(await lstat(join(layout.generationsDir, live.generation)).then(() => true)).toBe(true);
   });
 });

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { execa } from 'execa';
-import { lstat, readdir, readlink, rm } from 'node:fs/promises';
+import { lchown, lstat, mkdir, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startMirror, type Mirror } from '../../demo/mirror.ts';
 import { STANDIN_SKY_VERSION } from '../../demo/standin-uv.ts';
@@ -139,4 +139,40 @@ describe('the old layout', () => {
     expect((await runCli(['rollback'], envFor(home))).exitCode).toBe(0);
     expect(await current(home)).toEqual(runsVersion(STANDIN_SKY_VERSION));
   });
+});
+
+describe('generations and what is not the product', () => {
+  test('folders in tools/generations that only look like generations survive upgrade, rollback and uninstall', async () => {
+    const home = await installed();
+    const gens = join(home, 'tools/generations');
+    // Named like a build of a live pid (1) and of a dead one, with someone's files in them.
+    for (const name of ['backup-1', 'old-999999']) {
+      await mkdir(join(gens, name), { recursive: true });
+      await writeFile(join(gens, name, 'notes'), 'mine\n');
+    }
+    await writeFile(join(gens, 'notes-2024'), 'mine\n');
+    const kept = async () => {
+      for (const path of ['backup-1/notes', 'old-999999/notes', 'notes-2024']) expect(await readFile(join(gens, path), 'utf8')).toBe('mine\n');
+    };
+    expect((await runCli(['upgrade'], envFor(home, { STANDIN_UPGRADE_TO: NEXT }))).exitCode).toBe(0);
+    expect((await runCli(['upgrade'], envFor(home, { STANDIN_UPGRADE_TO: LATER }))).exitCode).toBe(0);
+    await kept();
+    expect((await runCli(['rollback'], envFor(home))).exitCode).toBe(0);
+    await kept();
+    expect((await runCli(['uninstall', '--all', '--logs'], envFor(home))).exitCode).toBe(0);
+    await kept();
+  }, 60_000);
+
+  test('rollback to a previous environment another user controls is refused before anything switches', async () => {
+    const home = await installed();
+    expect((await runCli(['upgrade'], envFor(home, { STANDIN_UPGRADE_TO: NEXT }))).exitCode).toBe(0);
+    const currentBefore = await readlink(join(home, 'tools/environments'));
+    const previousPython = join(home, 'tools', await readlink(join(home, 'tools/previous')), 'skypilot-nightly/bin/python');
+    await lchown(previousPython, 4242, 4242);
+    const run = await runCli(['rollback', '--json'], envFor(home));
+    expect(run.exitCode).toBe(1);
+    expect(JSON.parse(run.stdout.trim().split('\n').at(-1)!).error.code).toBe('home_not_trusted');
+    expect(await readlink(join(home, 'tools/environments'))).toBe(currentBefore);
+    expect(await current(home)).toEqual(runsVersion(NEXT));
+  }, 60_000);
 });

@@ -11,6 +11,7 @@ import { clearLeftovers } from '../../installer/attempt.ts';
 import { logEntries } from '../../installer/owned.ts';
 import { pidAlive } from '../../installer/lock.ts';
 import { layoutOf } from '../../actors/layout.ts';
+import { GENERATION_MARKER } from '../../actors/generations.ts';
 import { mirrorEnv, runCli, tempHome } from '../e2e/cli.ts';
 
 const present = (p: string) => lstat(p).then(() => true, () => false);
@@ -72,12 +73,16 @@ describe('crash clean-up', () => {
     const home = await tempHome('carapace-owned-');
     const layout = layoutOf(home);
     const pid = await deadPid();
-    for (const gen of [`aa-${pid}`, `bb-${pid}`, `cc-${pid}`, `dd-${process.pid}`, 'my-notes']) await mkdir(join(layout.generationsDir, gen, 'x'), { recursive: true });
+    for (const gen of [`aa-${pid}`, `bb-${pid}`, `cc-${pid}`, `dd-${process.pid}`, 'my-notes', `backup-${pid}`]) await mkdir(join(layout.generationsDir, gen, 'x'), { recursive: true });
+    // The product's builds carry its marker; `backup-<pid>` only looks like one, and holds a file.
+    for (const gen of [`aa-${pid}`, `bb-${pid}`, `cc-${pid}`, `dd-${process.pid}`]) await writeFile(join(layout.generationsDir, gen, GENERATION_MARKER), `${pid}\n`);
+    await writeFile(join(layout.generationsDir, `backup-${pid}`, 'x', 'notes'), 'mine\n');
     await symlink(`generations/aa-${pid}`, layout.toolDir);
     await symlink(`generations/bb-${pid}`, layout.previousLink);
     await symlink(`generations/cc-${pid}`, join(layout.toolsDir, `environments.${pid}.tmp`));
     await clearLeftovers(layout);
-    expect((await readdir(layout.generationsDir)).sort()).toEqual([`aa-${pid}`, `bb-${pid}`, `dd-${process.pid}`, 'my-notes'].sort());
+    expect((await readdir(layout.generationsDir)).sort()).toEqual([`aa-${pid}`, `bb-${pid}`, `dd-${process.pid}`, 'my-notes', `backup-${pid}`].sort());
+    expect(await readFile(join(layout.generationsDir, `backup-${pid}`, 'x', 'notes'), 'utf8')).toBe('mine\n');
     expect(await present(join(layout.toolsDir, `environments.${pid}.tmp`))).toBe(false);
     expect(await present(layout.toolDir)).toBe(true);
   });

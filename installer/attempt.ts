@@ -5,10 +5,8 @@
  * reports "waiting for another installer (pid N)" and, once it gets the lock, finds SkyPilot
  * installed, or ends with the failure of the attempt it waited for rather than repeat it.
  */
-import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { rememberUvVersion } from '../actors/check.ts';
-import { abandonedGenerations, migrateLayout, unmarkedGenerations, uvLeftoversOnly } from '../actors/generations.ts';
 import { ensureHome } from '../actors/home.ts';
 import { startBeat, type Beat } from '../actors/signs-of-life.ts';
 import { assertOwnFolders, trustedHome } from '../actors/trust.ts';
@@ -18,8 +16,9 @@ import { installKey } from './install-key.ts';
 import { AttemptLog, KEEP_LOGS, pruneLogs, readLastAttempt, withLog, writeLastAttempt } from './install-log.ts';
 import type { InstallerActors, InstallerDeps, InstallerEvent } from './types.ts';
 import { layoutOf, type Layout } from '../actors/layout.ts';
-import { acquireLock, pidAlive, type LockLease, type LockOwner } from './lock.ts';
-import { leftoversOf, removeOwned, runDirOf } from './owned.ts';
+import { acquireLock, type LockLease, type LockOwner } from './lock.ts';
+import { clearLeftovers } from './leftovers.ts';
+import { runDirOf } from './owned.ts';
 import { redactorFor } from './redact.ts';
 
 /** "waiting for another installer (pid N)", naming the host when it is not this one. */
@@ -27,23 +26,6 @@ export function waitingMessage(holder: LockOwner, host: string): string {
   const what = holder.purpose === 'install' ? '' : ` running ${holder.purpose}`;
   const where = holder.host === host ? '' : ` on ${holder.host}`;
   return `waiting for another installer${what} (pid ${holder.pid}${where})`;
-}
-
-/**
- * Removes what killed attempts left behind: the product's staging entries, and the temporary
- * files of dead processes beside the lock, the logs and the cache (installer/owned.ts names
- * them; nothing else is touched). Only the lock holder may, since staging is the holder's alone.
- */
-export async function clearLeftovers(layout: Layout): Promise<void> {
-  // First, so a migration cut short is finished and its generation is not taken for a leftover.
-  await migrateLayout(layout);
-  await removeOwned(await leftoversOf(layout, pidAlive));
-  // A build that never became current is all uv's and the product's; an unmarked folder of a
-  // dead builder goes only if it holds nothing but what uv writes.
-  for (const generation of await abandonedGenerations(layout, pidAlive)) await rm(generation, { recursive: true, force: true });
-  for (const folder of await unmarkedGenerations(layout, pidAlive)) {
-    if (await uvLeftoversOnly(folder)) await rm(folder, { recursive: true, force: true });
-  }
 }
 
 export function redactError(error: InstallErrorData, redact: (text: string) => string): InstallErrorData {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { lstat, mkdir, readdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startMirror, type Mirror } from '../../demo/mirror.ts';
-import { clearLeftovers } from '../../installer/attempt.ts';
+import { clearLeftovers } from '../../installer/leftovers.ts';
 import { logEntries } from '../../installer/owned.ts';
 import { pidAlive } from '../../installer/lock.ts';
 import { layoutOf } from '../../actors/layout.ts';

@@ -79,53 +79,34 @@ describe('GET /cluster/install-status', () => {
       });
       expect((await get()).body.sky_version).toBe('1.0.0.dev20260301');
 
-      await chmod(rig.home, 0o777);
-      try {
-        const unsafe = await get();
-        expect(unsafe.status).toBe(503);
-        expect(unsafe.body.error.code).toBe('home_not_trusted');
-      } finally {
-        await chmod(rig.home, 0o700);
-      }
-      expect((await get()).status).toBe(200);
-
+      // Each change is refused on the very next request, and undone, answered again.
+      const refusedWhile = async (change: () => Promise<unknown>, undo: () => Promise<unknown>) => {
+        await change();
+        try {
+          const unsafe = await get();
+          expect(unsafe.status).toBe(503);
+          expect(unsafe.body.error?.code).toBe('home_not_trusted');
+        } finally {
+          await undo();
+        }
+        expect((await get()).status).toBe(200);
+      };
+      const modeOf = async (path: string) => (await stat(path)).mode & 0o7777;
+      const me = [process.getuid!(), process.getgid!()] as const;
+      await refusedWhile(() => chmod(rig.home, 0o777), () => chmod(rig.home, 0o700));
       // The trust check walks above the home and down python/ to the interpreter: a change
       // there is a change too, though nothing inside the home's own folders moved.
       const above = dirname(rig.home);
-      const mode = (await stat(above)).mode & 0o7777;
-      await chmod(above, 0o777);
-      try {
-        expect((await get()).body.error?.code).toBe('home_not_trusted');
-      } finally {
-        await chmod(above, mode);
-      }
-      expect((await get()).status).toBe(200);
+      const aboveMode = await modeOf(above);
+      await refusedWhile(() => chmod(above, 0o777), () => chmod(above, aboveMode));
       // A link's own owner (lstat) and a folder a link leads to count as well.
       const environments = join(rig.home, 'tools/environments');
-      await lchown(environments, 4242, 4242);
-      try {
-        expect((await get()).body.error?.code).toBe('home_not_trusted');
-      } finally {
-        await lchown(environments, process.getuid!(), process.getgid!());
-      }
-      expect((await get()).status).toBe(200);
+      await refusedWhile(() => lchown(environments, 4242, 4242), () => lchown(environments, ...me));
       const generations = join(rig.home, 'tools/generations');
-      const generationsMode = (await stat(generations)).mode & 0o7777;
-      await chmod(generations, 0o777);
-      try {
-        expect((await get()).body.error?.code).toBe('home_not_trusted');
-      } finally {
-        await chmod(generations, generationsMode);
-      }
-      expect((await get()).status).toBe(200);
+      const generationsMode = await modeOf(generations);
+      await refusedWhile(() => chmod(generations, 0o777), () => chmod(generations, generationsMode));
       const pythons = join(rig.home, 'python');
-      await chown(pythons, 4242, 4242);
-      try {
-        expect((await get()).body.error?.code).toBe('home_not_trusted');
-      } finally {
-        await chown(pythons, process.getuid!(), process.getgid!());
-      }
-      expect((await get()).status).toBe(200);
+      await refusedWhile(() => chown(pythons, 4242, 4242), () => chown(pythons, ...me));
 
       // The uv replaced by another build (a new inode at the same path).
       const uv = join(rig.home, 'uv/bin/uv');

@@ -6,6 +6,11 @@
  */
 export { getInstallStatus } from '../actors/check.ts';
 export { statusSettingsFromEnv } from './status-settings.ts';
-// An install with nothing to do is a status read too (installer/already-installed.ts).
-export { alreadyInstalled } from './already-installed.ts';
+/**
+ * An install with nothing to do is a status read too (installer/already-installed.ts), loaded
+ * only when asked: it validates every setting, which `status` itself never needs.
+ */
+export async function alreadyInstalled(...args: Parameters<typeof import('./already-installed.ts').alreadyInstalled>) {
+  return (await import('./already-installed.ts')).alreadyInstalled(...args);
+}
 export type * from '../machines/types.ts';

@@ -5,8 +5,8 @@
  * interrupted, and exits as death by that signal would in a shell (128 + N).
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { liveInGroup } from '../process-group.ts';
 import { execa } from 'execa';
-import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startMirror, streamBytes, type Mirror } from '../../demo/mirror.ts';
@@ -51,26 +51,6 @@ function outputMatching(child: ReturnType<typeof startInstall>, pattern: RegExp)
       if (pattern.test(seen)) resolve();
     });
   });
-}
-
-/** Live (not zombie) members of a process group, from /proc where there is one. */
-async function liveInGroup(pgid: number): Promise<number[]> {
-  if (!existsSync('/proc/self/stat')) {
-    try {
-      process.kill(-pgid, 0);
-      return [pgid];
-    } catch {
-      return [];
-    }
-  }
-  const live: number[] = [];
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[2]) === pgid && fields[0] !== 'Z') live.push(Number(name));
-  }
-  return live;
 }
 
 test.each(SIGNALS)('%s mid-download ends as cancelled, says interrupted, exits %d, staging and lock cleaned up', async (signal, code) => {

@@ -5,7 +5,7 @@
  * CARAPACE_INSTALL_TIMEOUT.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { existsSync } from 'node:fs';
+import { liveInGroup } from '../process-group.ts';
 import { readdir, readFile } from 'node:fs/promises';
 import { downloadUv } from '../../actors/download-uv.ts';
 import { createInstaller, type Installer } from '../../installer/installer.ts';
@@ -77,27 +77,6 @@ async function until<T>(probe: () => Promise<T | null> | T | null, what: string,
     if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-}
-
-/** Live (not zombie) members of a process group, read from /proc where there is one. */
-async function liveInGroup(pgid: number): Promise<number[]> {
-  if (!existsSync('/proc/self/stat')) {
-    try {
-      process.kill(-pgid, 0);
-      return [pgid];
-    } catch {
-      return [];
-    }
-  }
-  const live: number[] = [];
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
-    // Fields after the parenthesised command: state, ppid, pgrp, ...
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[2]) === pgid && fields[0] !== 'Z') live.push(Number(name));
-  }
-  return live;
 }
 
 /** SIGKILL is delivered asynchronously: a member may take a moment to stop after the attempt reports. */

@@ -11,6 +11,9 @@ import { settingsFromEnv } from '../../installer/settings.ts';
 import { startMirror, type Mirror } from '../../demo/mirror.ts';
 import { jsonLines, runCli, tempHome } from '../e2e/cli.ts';
 
+/** The states a fresh install passes through, inner states included, as the inspector sees them. */
+const FRESH_INSTALL_STATES = ['checking.locking', 'checking.reading', 'downloading_uv', 'installing_skypilot', 'verifying.testing', 'verifying.activating', 'complete'];
+
 type Received = { type: string; name?: string; sessionId: string; snapshot?: any; event?: any; definition?: string };
 
 let mirror: Mirror;
@@ -100,15 +103,7 @@ describe('CARAPACE_INSPECT', () => {
       const root = events.find((e) => e.type === '@xstate.actor' && e.name === 'install')!;
       // The inspector draws the chart from this definition.
       expect(JSON.parse(root.definition!).states).toHaveProperty('installing_skypilot');
-      expect(installStates(received.map((r) => r.event))).toEqual([
-        'checking.locking',
-        'checking.reading',
-        'downloading_uv',
-        'installing_skypilot',
-        'verifying.testing',
-        'verifying.activating',
-        'complete',
-      ]);
+      expect(installStates(received.map((r) => r.event))).toEqual(FRESH_INSTALL_STATES);
       const children = events.filter((e) => e.type === '@xstate.actor' && e.name !== 'install').map((e) => e.name);
       expect(children).toEqual(expect.arrayContaining(['check', 'downloadUv', 'installSkypilot', 'verify']));
       const eventTypes = new Set(events.filter((e) => e.type === '@xstate.event').map((e) => e.event.type));
@@ -162,14 +157,6 @@ describe('CARAPACE_INSPECT', () => {
     expect(jsonLines(run.stdout).result).toMatchObject({ ok: true });
     // The process has exited: what it flushed is on its way to the server, what it did not is lost.
     await until(() => installStates(received.map((r) => r.event)).at(-1) === 'complete', 'the complete snapshot', 10_000).catch(() => {});
-    expect(installStates(received.map((r) => r.event))).toEqual([
-      'checking.locking',
-      'checking.reading',
-      'downloading_uv',
-      'installing_skypilot',
-      'verifying.testing',
-      'verifying.activating',
-      'complete',
-    ]);
+    expect(installStates(received.map((r) => r.event))).toEqual(FRESH_INSTALL_STATES);
   }, 90_000);
 });

@@ -35,7 +35,12 @@ export class HttpError extends Error {
 }
 
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
+  return jsonText(JSON.stringify(body), status, headers);
+}
+
+/** A body already serialised (the status route reuses its last one). */
+export function jsonText(body: string, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(body, {
     status,
     headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
   });

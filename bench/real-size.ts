@@ -15,7 +15,8 @@
  * Goal 5's guards (1,000 ensures, 500 SSE subscribers, RSS flat in archive size) are
  * bench/gatekeeper.ts and bench/download.ts, which `npm run bench` runs too.
  *
- *   bun bench/real-size.ts [--rounds N]
+ *   bun bench/real-size.ts [--rounds N] [--only route]
+ * `--only route` runs goal 4 alone (it still installs once from the 24 MB release).
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -83,16 +84,108 @@ async function server(cmd: string[], env: Record<string, string | undefined>, fr
   return { url: `http://127.0.0.1:${port}/cluster/install-status`, stop: () => proc.kill() };
 }
 
+interface Setup {
+  rounds: number;
+  root: string;
+  real: Release;
+  url: string;
+  envFor: (r: Release, home: string) => Record<string, string>;
+  installed: Record<string, string>;
+  fresh: () => string;
+}
+
+function header(rounds: number, what: string): void {
+  console.log(`\n${cpus().length} cores, ${f(totalmem() / 1024 ** 3, 0)} GiB, Bun ${Bun.version}, load average ${f(loadavg()[0] ?? 0)}; ${rounds} interleaved rounds, ${what}`);
+}
+
+/** Goals 1 and 2 interleaved, then goal 3; returns every sample for the footer. */
+async function goalsOneToThree({ rounds, root, real, url, envFor, installed, fresh }: Setup): Promise<Record<string, number[]>> {
+  console.log('building the 100 MB padded release and a 30 GB gzip bomb ...');
+  const padded = await release(root, '0.10.5', { padBytes: 100 * MB });
+  const bomb = await gzipBomb(root, '0.10.6', 128 * MB, 240);
+  const samples: Record<string, number[]> = {};
+  const add = (name: string, ms: number) => (samples[name] ??= []).push(ms);
+  const actorRss: number[] = [];
+  for (let round = 0; round < rounds + 1; round++) {
+    const keep = round > 0; // the first round warms the page cache and nginx
+    const dir = fresh();
+    Bun.spawnSync(['mkdir', '-p', dir]);
+    const curl = timed(['bash', '-o', 'pipefail', '-c', 'curl -s "$1" | tar xz -C "$2"', 'curl-tar', url, dir]).ms;
+    const whole = envFor(real, fresh());
+    const install = timed([BUN, CLI, 'install', '--json'], whole).ms;
+    const actor = actorRun(envFor(real, fresh()));
+    const bare = timed([BUN, '-e', '0']).ms;
+    const noop = timed([BUN, CLI, 'install', '--json'], installed).ms;
+    const status = timed([BUN, CLI, 'status', '--json'], installed).ms;
+    if (actor.code !== 'ok') throw new Error(`the download actor failed: ${actor.code}`);
+    if (!keep) continue;
+    add('curl -s URL \\| tar xz', curl);
+    add('carapace-sky install (fresh home)', install);
+    add('download actor (in process)', actor.ms);
+    add('bun -e 0', bare);
+    add('carapace-sky install (installed home)', noop);
+    add('carapace-sky status --json', status);
+    actorRss.push(actor.peakKb);
+    for (const home of [dir, whole.CARAPACE_HOME!]) await rm(home, { recursive: true, force: true });
+  }
+  const m = (name: string) => median(samples[name] ?? []);
+  const ratio = (a: string, b: string) => m(a) / m(b);
+  header(rounds, 'medians (wall ms)');
+  console.log(`archive: ${f(real.size / 1e6)} MB (${real.size} bytes; uv 0.11's is 24,284,812) from nginx on loopback\n`);
+  console.log('| goal | measured (median) | ratio | target |');
+  console.log('| --- | --- | --- | --- |');
+  const row = (goal: string, a: string, b: string, target: string, ok: (r: number) => boolean) => {
+    const r = ratio(a, b);
+    console.log(`| ${goal} | ${a} ${f(m(a))} ms vs ${b} ${f(m(b))} ms | **${f(r, 2)}×** ${ok(r) ? 'met' : 'not met'} | ${target} |`);
+  };
+  row('1 whole install', 'carapace-sky install (fresh home)', 'curl -s URL \\| tar xz', '≤ 1.0×', (r) => r <= 1.0);
+  row('1 download actor', 'download actor (in process)', 'curl -s URL \\| tar xz', '≤ 0.8×', (r) => r <= 0.8);
+  row('2 no-op install', 'carapace-sky install (installed home)', 'bun -e 0', '≤ 2.5×', (r) => r <= 2.5);
+  row('2 status', 'carapace-sky status --json', 'bun -e 0', '≤ 2.5×', (r) => r <= 2.5);
+
+  // Goal 3: peak RSS of the download actor, whatever the archive.
+  const big = actorRun(envFor(padded, fresh()));
+  const bombed = actorRun(envFor(bomb, fresh()));
+  const peaks = [median(actorRss), big.peakKb, bombed.peakKb].map((kb) => kb / 1024);
+  console.log(
+    `| 3 peak RSS | ${f(peaks[0] ?? NaN)} MB (24 MB archive), ${f(peaks[1] ?? NaN)} MB (100 MB), ${f(peaks[2] ?? NaN)} MB (30 GB bomb, ${bombed.code}) | ` +
+      `${Math.max(...peaks) <= 100 ? 'met' : 'not met'} | ≤ 100 MB |`,
+  );
+  return samples;
+}
+
+/** Goal 4: the status route against a bare server with the same answer, alternating. */
+async function goalFour({ rounds, installed }: Setup): Promise<void> {
+  const gatekeeper = await server([BUN, CLI, 'serve', '--port', '0'], installed, 'stderr');
+  const body = await (await fetch(gatekeeper.url)).text();
+  const bare = await server([BUN, '-e', `const s = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response(${JSON.stringify(body)}, { headers: { 'content-type': 'application/json;charset=utf-8' } }) }); console.log('http://127.0.0.1:' + s.port);`], process.env, 'stdout');
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  const pairs = rounds > 1 ? 5 : 1;
+  try {
+    for (let i = 0; i < pairs; i++) {
+      ours.push(wrk(gatekeeper.url));
+      theirs.push(wrk(bare.url));
+    }
+  } finally {
+    gatekeeper.stop();
+    bare.stop();
+  }
+  const rps = median(ours) / median(theirs);
+  console.log(`| 4 status route | ${f(median(ours), 0)} vs ${f(median(theirs), 0)} requests/s (bare Bun.serve), wrk -c8, ${pairs} × 3 s | **${f(rps, 2)}×** ${rps >= 0.5 ? 'met' : 'not met'} | ≥ 0.5× |`);
+}
+
 async function main(): Promise<void> {
   const argRounds = process.argv.indexOf('--rounds');
   const rounds = argRounds > 0 ? Number(process.argv[argRounds + 1]) : Number(process.env.BENCH_ROUNDS ?? 11);
+  const argOnly = process.argv.indexOf('--only');
+  const only = argOnly > 0 ? process.argv[argOnly + 1] : undefined;
+  if (only !== undefined && only !== 'route') throw new Error(`--only takes "route", not ${only}`);
   ensureDebianTools({ nginx: 'nginx', wrk: 'wrk', curl: 'curl' });
   const work = await mkdtemp(join(tmpdir(), 'bench-real-size-'));
   const root = join(work, 'mirror');
-  console.log('building releases (24 MB uv-shaped, 100 MB padded, a 30 GB gzip bomb) ...');
+  console.log('building the 24 MB uv-shaped release ...');
   const real = await release(root, '0.11.12', { uvBytes: UV_ARCHIVE_BYTES - 8 * 1024 });
-  const padded = await release(root, '0.10.5', { padBytes: 100 * MB });
-  const bomb = await gzipBomb(root, '0.10.6', 128 * MB, 240);
   const nginx = await startNginx(root);
   const envFor = (r: Release, home: string) => ({
     PATH: process.env.PATH ?? '',
@@ -102,81 +195,22 @@ async function main(): Promise<void> {
     CARAPACE_UV_DOWNLOAD_BASE: nginx.base,
     CARAPACE_UV_SHA256: r.sha256,
   });
-  const url = `${nginx.base}/${real.version}/${real.name}`;
   let homes = 0;
   const fresh = () => join(work, `home-${++homes}`);
   const installed = envFor(real, fresh());
+  const setup: Setup = { rounds, root, real, url: `${nginx.base}/${real.version}/${real.name}`, envFor, installed, fresh };
   timed([BUN, CLI, 'install', '--json'], installed);
-
   try {
-    // Goals 1 and 2, interleaved.
-    const samples: Record<string, number[]> = {};
-    const add = (name: string, ms: number) => (samples[name] ??= []).push(ms);
-    const actorRss: number[] = [];
-    for (let round = 0; round < rounds + 1; round++) {
-      const keep = round > 0; // the first round warms the page cache and nginx
-      const dir = fresh();
-      Bun.spawnSync(['mkdir', '-p', dir]);
-      const curl = timed(['bash', '-o', 'pipefail', '-c', 'curl -s "$1" | tar xz -C "$2"', 'curl-tar', url, dir]).ms;
-      const whole = envFor(real, fresh());
-      const install = timed([BUN, CLI, 'install', '--json'], whole).ms;
-      const actor = actorRun(envFor(real, fresh()));
-      const bare = timed([BUN, '-e', '0']).ms;
-      const noop = timed([BUN, CLI, 'install', '--json'], installed).ms;
-      const status = timed([BUN, CLI, 'status', '--json'], installed).ms;
-      if (actor.code !== 'ok') throw new Error(`the download actor failed: ${actor.code}`);
-      if (!keep) continue;
-      add('curl -s URL \\| tar xz', curl);
-      add('carapace-sky install (fresh home)', install);
-      add('download actor (in process)', actor.ms);
-      add('bun -e 0', bare);
-      add('carapace-sky install (installed home)', noop);
-      add('carapace-sky status --json', status);
-      actorRss.push(actor.peakKb);
-      for (const home of [dir, whole.CARAPACE_HOME]) await rm(home, { recursive: true, force: true });
+    let samples: Record<string, number[]> = {};
+    if (only === 'route') {
+      header(rounds, 'goal 4 only');
+      console.log('| goal | measured (median) | ratio | target |');
+      console.log('| --- | --- | --- | --- |');
+    } else {
+      samples = await goalsOneToThree(setup);
     }
-    const m = (name: string) => median(samples[name] ?? []);
-    const ratio = (a: string, b: string) => m(a) / m(b);
-    const load = loadavg()[0] ?? 0;
-    console.log(`\n${cpus().length} cores, ${f(totalmem() / 1024 ** 3, 0)} GiB, Bun ${Bun.version}, load average ${f(load)}; ${rounds} interleaved rounds, medians (wall ms)`);
-    console.log(`archive: ${f(real.size / 1e6)} MB (${real.size} bytes; uv 0.11's is 24,284,812) from nginx on loopback\n`);
-    console.log('| goal | measured (median) | ratio | target |');
-    console.log('| --- | --- | --- | --- |');
-    const row = (goal: string, a: string, b: string, target: string, ok: (r: number) => boolean) => {
-      const r = ratio(a, b);
-      console.log(`| ${goal} | ${a} ${f(m(a))} ms vs ${b} ${f(m(b))} ms | **${f(r, 2)}×** ${ok(r) ? 'met' : 'not met'} | ${target} |`);
-    };
-    row('1 whole install', 'carapace-sky install (fresh home)', 'curl -s URL \\| tar xz', '≤ 1.0×', (r) => r <= 1.0);
-    row('1 download actor', 'download actor (in process)', 'curl -s URL \\| tar xz', '≤ 0.8×', (r) => r <= 0.8);
-    row('2 no-op install', 'carapace-sky install (installed home)', 'bun -e 0', '≤ 2.5×', (r) => r <= 2.5);
-    row('2 status', 'carapace-sky status --json', 'bun -e 0', '≤ 2.5×', (r) => r <= 2.5);
-
-    // Goal 3: peak RSS of the download actor, whatever the archive.
-    const big = actorRun(envFor(padded, fresh()));
-    const bombed = actorRun(envFor(bomb, fresh()));
-    const peaks = [median(actorRss), big.peakKb, bombed.peakKb].map((kb) => kb / 1024);
-    console.log(
-      `| 3 peak RSS | ${f(peaks[0] ?? NaN)} MB (24 MB archive), ${f(peaks[1] ?? NaN)} MB (100 MB), ${f(peaks[2] ?? NaN)} MB (30 GB bomb, ${bombed.code}) | ` +
-        `${Math.max(...peaks) <= 100 ? 'met' : 'not met'} | ≤ 100 MB |`,
-    );
-
-    // Goal 4: the status route against a bare server with the same answer, alternating.
-    const gatekeeper = await server([BUN, CLI, 'serve', '--port', '0'], installed, 'stderr');
-    const body = await (await fetch(gatekeeper.url)).text();
-    const bare = await server([BUN, '-e', `const s = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response(${JSON.stringify(body)}, { headers: { 'content-type': 'application/json;charset=utf-8' } }) }); console.log('http://127.0.0.1:' + s.port);`], process.env, 'stdout');
-    const ours: number[] = [];
-    const theirs: number[] = [];
-    try {
-      for (let i = 0; i < (rounds > 1 ? 5 : 1); i++) {
-        ours.push(wrk(gatekeeper.url));
-        theirs.push(wrk(bare.url));
-      }
-    } finally {
-      gatekeeper.stop();
-      bare.stop();
-    }
-    const rps = median(ours) / median(theirs);
-    console.log(`| 4 status route | ${f(median(ours), 0)} vs ${f(median(theirs), 0)} requests/s (bare Bun.serve), wrk -c8, 5 × 3 s | **${f(rps, 2)}×** ${rps >= 0.5 ? 'met' : 'not met'} | ≥ 0.5× |`);
+    await goalFour(setup);
+    if (only) return;
     console.log('\nall samples (ms):');
     for (const [name, xs] of Object.entries(samples)) console.log(`  ${name}: ${xs.map((x) => f(x)).join(' ')}`);
   } finally {

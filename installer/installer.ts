@@ -26,6 +26,7 @@ import type {
   InstallPhase,
   InstallProgress,
   InstallSettings,
+  StatusSettings,
 } from '../machines/types.ts';
 import { AttemptCoordinator, redactError } from './attempt.ts';
 import { finalProgress } from './final-progress.ts';
@@ -35,6 +36,7 @@ import { redactorFor } from './redact.ts';
 import { settingsFromEnv } from './settings.ts';
 import { inspectedInstaller } from './inspector.ts';
 import { memoizedStatus } from './status-memo.ts';
+import { statusSettingsFromEnv } from './status-settings.ts';
 
 const DEFAULT_ACTORS: InstallerActors = {
   lock: async () => {},
@@ -93,10 +95,14 @@ export function createInstaller(deps: InstallerDeps = {}): Installer {
     typeof deps.settings === 'function' ? deps.settings() : (deps.settings ?? settingsFromEnv());
   let attempts = 0;
   let running: Attempt | null = null;
-  const readStatus = async (settings: InstallSettings) =>
-    statusOf(await work.check({ settings, deps: installDeps }, new AbortController().signal));
+  // The status answer depends on the home and the requirement only (the memo's key): those are
+  // read on every call, cheaply; the whole settings, validated, only when the disk is read.
+  const statusKey = (): StatusSettings =>
+    deps.settings === undefined ? statusSettingsFromEnv(process.env) : typeof deps.settings === 'function' ? deps.settings() : deps.settings;
+  const readStatus = async () =>
+    statusOf(await work.check({ settings: readSettings(), deps: installDeps }, new AbortController().signal));
   // Only the real check reads the disk whose identity the memo watches; a test's stand-in may not.
-  const status = deps.actors?.check === undefined ? memoizedStatus(readStatus) : readStatus;
+  const status = deps.actors?.check === undefined ? memoizedStatus(readStatus, { watch: deps.watchDisk }) : Object.assign(readStatus, { close() {} });
 
   const publish = (event: InstallerEvent) => {
     for (const listener of listeners) {
@@ -245,12 +251,13 @@ export function createInstaller(deps: InstallerDeps = {}): Installer {
       return () => listeners.delete(listener);
     },
     getStatus() {
-      return status(readSettings());
+      return status(statusKey());
     },
     phase() {
       return running?.actor ? phaseOf(running.actor.getSnapshot()) : null;
     },
     settings: readSettings,
+    close: () => status.close(),
   };
 }
 

@@ -16,6 +16,7 @@ import type {
   VerifyInput,
   VerifyOutput,
 } from '../machines/install.ts';
+import type { DiskWatch } from './disk-watch.ts';
 import type { LockOptions } from './lock.ts';
 
 export type InstallerEvent =
@@ -51,6 +52,11 @@ export interface InstallerDeps {
    * actors have no real home to coordinate (a test can still turn it on).
    */
   coordinate?: boolean;
+  /**
+   * How the status memo learns of changes on disk (installer/disk-watch.ts); a function
+   * returning null makes it stat every path on each call instead. Inotify by default.
+   */
+  watchDisk?: () => DiskWatch | null;
   /** Lock timings, for tests. */
   lock?: Pick<LockOptions, 'heartbeatMs' | 'staleMs' | 'pollMs' | 'confirmMs'>;
 }
@@ -71,5 +77,7 @@ export interface Installer {
   /** Cancels the running attempt; resolves once it has ended and cleaned up. */
   cancel(reason?: string): Promise<void>;
   settings(): InstallSettings;
+  /** Releases what getStatus keeps open between calls (the status memo's watch); a later call opens it again. */
+  close(): void;
 }
 

@@ -34,11 +34,17 @@ export class HttpError extends Error {
   }
 }
 
-export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
-  });
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+/** Built once: each Response copies a Headers object in about half the time it reads a plain one. */
+const PLAIN_JSON = new Headers(JSON_HEADERS);
+
+export function json(body: unknown, status = 200, headers?: Record<string, string>): Response {
+  return jsonText(JSON.stringify(body), status, headers);
+}
+
+/** A body already serialised (the status route reuses its last one). */
+export function jsonText(body: string, status = 200, headers?: Record<string, string>): Response {
+  return new Response(body, { status, headers: headers ? { ...JSON_HEADERS, ...headers } : PLAIN_JSON });
 }
 
 /** The answer for `error`; `redact` clears secrets from its message and detail (sky's output). */

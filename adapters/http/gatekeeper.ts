@@ -130,7 +130,7 @@ export function createGatekeeper(opts: GatekeeperOptions): Gatekeeper {
           cors = safeCors(req);
         }
       }
-      for (const [name, value] of Object.entries(corsHeaders(cors))) res.headers.set(name, value);
+      if (cors !== null) for (const [name, value] of Object.entries(corsHeaders(cors))) res.headers.set(name, value);
       return res;
     },
   };

@@ -34,7 +34,16 @@ export interface RouteMatch {
   allowed: string[];
 }
 
+/** Each table's routes by path, built once: every request looks its path up. */
+const byPath = new WeakMap<readonly Route[], Map<string, Route[]>>();
+
 export function matchRoute(routes: readonly Route[], method: string, path: string): RouteMatch {
-  const forPath = routes.filter((r) => r.path === path);
+  let index = byPath.get(routes);
+  if (!index) {
+    index = new Map();
+    for (const r of routes) index.set(r.path, [...(index.get(r.path) ?? []), r]);
+    byPath.set(routes, index);
+  }
+  const forPath = index.get(path) ?? [];
   return { route: forPath.find((r) => r.method === method) ?? null, allowed: forPath.map((r) => r.method) };
 }

@@ -62,6 +62,8 @@ function requestHost(req: Request): string | null {
 
 export function checkHost(req: Request, servedPort: number): void {
   const host = requestHost(req);
+  // What every local client sends, accepted without the parse (the status route is asked often).
+  if (host === `127.0.0.1:${servedPort}` || host === `localhost:${servedPort}`) return;
   const parsed = host === null ? null : parseHostHeader(host);
   if (!parsed || !isLoopbackName(parsed.hostname) || !portMatches(parsed.port, 'http:', servedPort)) {
     throw new HttpError(421, 'misdirected_request', `this service answers only to 127.0.0.1:${servedPort} or localhost:${servedPort}`, {

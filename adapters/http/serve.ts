@@ -45,6 +45,8 @@ export function serve(opts: ServeOptions): RunningGatekeeper {
       // Streams first, so the server's graceful stop is not held open by them.
       gatekeeper!.close();
       await server.stop(true);
+      // The status memo's watch holds descriptors; a server started again watches anew.
+      opts.installer.close();
     },
   };
 }

@@ -20,6 +20,7 @@ function fakeInstaller() {
       return () => listeners.delete(l);
     },
     phase: () => null,
+    close() {},
   } as unknown as Installer;
   const emit = (event: InstallerEvent) => {
     for (const l of listeners) l(event);

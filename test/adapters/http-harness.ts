@@ -47,6 +47,7 @@ export async function mirrorRig(opts: { env?: Record<string, string>; handler?: 
     },
     async close() {
       installer.cancel('test over');
+      installer.close();
       await mirror.close();
       await rm(home, { recursive: true, force: true });
       await rm(uvLog, { force: true });

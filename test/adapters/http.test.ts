@@ -34,6 +34,7 @@ function stubInstaller(output: InstallOutput = OK) {
     },
     phase: () => null,
     async cancel() {},
+    close() {},
     // Launch reads the home (for its task copy) and the environment (for redaction) only.
     settings: () => ({ home: '/nonexistent/carapace-home', env: {} }) as unknown as InstallSettings,
   };

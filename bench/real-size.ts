@@ -94,6 +94,60 @@ interface Setup {
   fresh: () => string;
 }
 
+/**
+ * A whole install, and when each of its phases began (ms from spawn), read from its `--json`
+ * lines as they arrive: the first line naming a phase opens it. So the fixed costs (start and
+ * imports before `checking`, the stand-in's own `tool install`) can be told from the rest.
+ */
+async function phasedInstall(env: Record<string, string>): Promise<{ ms: number; phases: Record<string, number> }> {
+  const start = performance.now();
+  const proc = Bun.spawn([BUN, CLI, 'install', '--json'], { env, stdout: 'pipe', stderr: 'pipe' });
+  const phases: Record<string, number> = {};
+  const decoder = new TextDecoder();
+  const reader = proc.stdout.getReader();
+  let pending = '';
+  for (let read = await reader.read(); !read.done; read = await reader.read()) {
+    const at = performance.now() - start;
+    pending += decoder.decode(read.value, { stream: true });
+    for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+      const phase = (JSON.parse(pending.slice(0, nl)) as { phase?: string }).phase;
+      pending = pending.slice(nl + 1);
+      if (phase && !(phase in phases)) phases[phase] = at;
+    }
+  }
+  const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
+  const ms = performance.now() - start;
+  if (code !== 0) throw new Error(`install failed (exit ${code}): ${stderr.slice(-500)}`);
+  return { ms, phases };
+}
+
+/** The stand-in's `uv tool install` alone, with the folders the installer gives it (actors/uv-env.ts). */
+function standinToolInstall(uv: string, scratch: string): number {
+  return timed([uv, 'tool', 'install', '--python', '3.12', '--with', 'pip', 'skypilot-nightly[aws]'], {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    UV_TOOL_DIR: join(scratch, 'tools'),
+    UV_TOOL_BIN_DIR: join(scratch, 'bin'),
+    UV_PYTHON_INSTALL_DIR: join(scratch, 'python'),
+    UV_CACHE_DIR: join(scratch, 'cache'),
+    UV_NO_PROGRESS: '1',
+    UV_PYTHON_PREFERENCE: 'only-managed',
+  }).ms;
+}
+
+const PHASES = ['checking', 'downloading_uv', 'installing_skypilot', 'verifying', 'complete'] as const;
+/** Sample names of the whole install's parts, indented under it in the footer. */
+const PART = '  ';
+
+/** The whole install by phase: where its time goes, and what is left without the stand-in's own work. */
+function breakdown(samples: Record<string, number[]>): void {
+  const m = (name: string) => median(samples[name] ?? []);
+  console.log('\n| whole install, by phase (median ms) | ms |\n| --- | --- |');
+  for (const name of Object.keys(samples).filter((n) => n.startsWith(PART))) console.log(`| ${name.trim()} | ${f(m(name))} |`);
+  const own = m('carapace-sky install (fresh home)') - m(`${PART}the stand-in's tool install alone`);
+  console.log(`\nwhole install less the stand-in's own tool install: ${f(own)} ms = **${f(own / m('curl -s URL \\| tar xz'), 2)}×** curl | tar`);
+}
+
 function header(rounds: number, what: string): void {
   console.log(`\n${cpus().length} cores, ${f(totalmem() / 1024 ** 3, 0)} GiB, Bun ${Bun.version}, load average ${f(loadavg()[0] ?? 0)}; ${rounds} interleaved rounds, ${what}`);
 }
@@ -112,7 +166,9 @@ async function goalsOneToThree({ rounds, root, real, url, envFor, installed, fre
     Bun.spawnSync(['mkdir', '-p', dir]);
     const curl = timed(['bash', '-o', 'pipefail', '-c', 'curl -s "$1" | tar xz -C "$2"', 'curl-tar', url, dir]).ms;
     const whole = envFor(real, fresh());
-    const install = timed([BUN, CLI, 'install', '--json'], whole).ms;
+    const { ms: install, phases } = await phasedInstall(whole);
+    const scratch = fresh();
+    const standin = standinToolInstall(join(installed.CARAPACE_HOME!, 'uv/bin/uv'), scratch);
     const actor = actorRun(envFor(real, fresh()));
     const bare = timed([BUN, '-e', '0']).ms;
     const noop = timed([BUN, CLI, 'install', '--json'], installed).ms;
@@ -121,12 +177,16 @@ async function goalsOneToThree({ rounds, root, real, url, envFor, installed, fre
     if (!keep) continue;
     add('curl -s URL \\| tar xz', curl);
     add('carapace-sky install (fresh home)', install);
+    add(`${PART}start and imports (spawn to checking)`, phases.checking ?? NaN);
+    PHASES.slice(0, -1).forEach((phase, i) => add(`${PART}${phase}`, (phases[PHASES[i + 1]!] ?? NaN) - (phases[phase] ?? NaN)));
+    add(`${PART}complete to exit`, install - (phases.complete ?? NaN));
+    add(`${PART}the stand-in's tool install alone`, standin);
     add('download actor (in process)', actor.ms);
     add('bun -e 0', bare);
     add('carapace-sky install (installed home)', noop);
     add('carapace-sky status --json', status);
     actorRss.push(actor.peakKb);
-    for (const home of [dir, whole.CARAPACE_HOME!]) await rm(home, { recursive: true, force: true });
+    for (const home of [dir, whole.CARAPACE_HOME!, scratch]) await rm(home, { recursive: true, force: true });
   }
   const m = (name: string) => median(samples[name] ?? []);
   const ratio = (a: string, b: string) => m(a) / m(b);
@@ -211,6 +271,7 @@ async function main(): Promise<void> {
     }
     await goalFour(setup);
     if (only) return;
+    breakdown(samples);
     console.log('\nall samples (ms):');
     for (const [name, xs] of Object.entries(samples)) console.log(`  ${name}: ${xs.map((x) => f(x)).join(' ')}`);
   } finally {

@@ -4,14 +4,18 @@
  * attempt is cancelled, staging removed, uv's process group ended, the lock released) and
  * then the shell's exit code for death by that signal, 128 + N; a second signal exits at once.
  */
-import { constants } from 'node:os';
-
 export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
 export type StopSignal = (typeof STOP_SIGNALS)[number];
 
+/**
+ * POSIX fixes these four numbers (the XSI table in signal.h; Linux and macOS agree), so they
+ * are written here rather than read from node:os, which every command would load for them.
+ */
+const NUMBERS: Record<StopSignal, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGTERM: 15 };
+
 /** 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP, 131 for SIGQUIT. */
 export function signalExitCode(signal: StopSignal): number {
-  return 128 + constants.signals[signal];
+  return 128 + NUMBERS[signal];
 }
 
 /** The abort reason: what an interrupted install reports as its message. */

@@ -8,6 +8,8 @@
  *      `carapace-sky install` (stand-in uv, whose `tool install` takes no time) and the
  *      download actor alone, against `curl -s URL \\| tar xz`; goals ≤ 1.0× and ≤ 0.8×;
  *   2. a no-op `install` and `status --json` on an installed home against `bun -e 0`; ≤ 2.5×;
+ *      beside them their floors: the same file system calls and output from one file
+ *      (bench/_noop-floor.ts), which is what the product's structure is measured against;
  *   3. the download actor's peak RSS (VmHWM) for the 24 MB archive, a 100 MB one and a 30 GB
  *      gzip bomb; ≤ 100 MB each;
  *   4. GET /cluster/install-status on `carapace-sky serve` against a bare Bun.serve answering
@@ -15,7 +17,8 @@
  * Goal 5's guards (1,000 ensures, 500 SSE subscribers, RSS flat in archive size) are
  * bench/gatekeeper.ts and bench/download.ts, which `npm run bench` runs too.
  *
- *   bun bench/real-size.ts [--rounds N]
+ *   bun bench/real-size.ts [--rounds N] [--only start]
+ * `--only start` measures goal 2 alone (one install, no 100 MB or gzip-bomb releases).
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -28,6 +31,7 @@ import { ensureDebianTools, startNginx } from './_nginx.ts';
 const ROOT = resolve(import.meta.dir, '..');
 const BUN = process.execPath;
 const CLI = join(ROOT, 'adapters/cli/main.ts');
+const FLOOR = join(ROOT, 'bench/_noop-floor.ts');
 const MB = 1024 * 1024;
 /** One observed download of uv 0.11 for x86_64 linux gnu (uv-skypilot-facts.md). */
 const UV_ARCHIVE_BYTES = 24_284_812;
@@ -62,6 +66,11 @@ function actorRun(env: Record<string, string>): { ms: number; code: string; peak
   return JSON.parse(stdout.trim().split('\n').pop() ?? '{}');
 }
 
+function printSamples(samples: Record<string, number[]>): void {
+  console.log('\nall samples (ms):');
+  for (const [name, xs] of Object.entries(samples)) console.log(`  ${name}: ${xs.map((x) => f(x)).join(' ')}`);
+}
+
 function wrk(url: string): number {
   const { stdout } = timed(['wrk', '-t2', '-c8', '-d3s', url]);
   return Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
@@ -86,13 +95,18 @@ async function server(cmd: string[], env: Record<string, string | undefined>, fr
 async function main(): Promise<void> {
   const argRounds = process.argv.indexOf('--rounds');
   const rounds = argRounds > 0 ? Number(process.argv[argRounds + 1]) : Number(process.env.BENCH_ROUNDS ?? 11);
+  const argOnly = process.argv.indexOf('--only');
+  const only = argOnly > 0 ? process.argv[argOnly + 1] : undefined;
+  if (only !== undefined && only !== 'start') throw new Error(`--only takes "start" (goal 2), not "${only}"`);
+  const all = only === undefined;
   ensureDebianTools({ nginx: 'nginx', wrk: 'wrk', curl: 'curl' });
   const work = await mkdtemp(join(tmpdir(), 'bench-real-size-'));
   const root = join(work, 'mirror');
-  console.log('building releases (24 MB uv-shaped, 100 MB padded, a 30 GB gzip bomb) ...');
+  console.log(all ? 'building releases (24 MB uv-shaped, 100 MB padded, a 30 GB gzip bomb) ...' : 'building the 24 MB uv-shaped release ...');
   const real = await release(root, '0.11.12', { uvBytes: UV_ARCHIVE_BYTES - 8 * 1024 });
-  const padded = await release(root, '0.10.5', { padBytes: 100 * MB });
-  const bomb = await gzipBomb(root, '0.10.6', 128 * MB, 240);
+  // Goal 3's archives; with --only start nothing reads them.
+  const padded = all ? await release(root, '0.10.5', { padBytes: 100 * MB }) : real;
+  const bomb = all ? await gzipBomb(root, '0.10.6', 128 * MB, 240) : real;
   const nginx = await startNginx(root);
   const envFor = (r: Release, home: string) => ({
     PATH: process.env.PATH ?? '',
@@ -115,25 +129,33 @@ async function main(): Promise<void> {
     const actorRss: number[] = [];
     for (let round = 0; round < rounds + 1; round++) {
       const keep = round > 0; // the first round warms the page cache and nginx
-      const dir = fresh();
-      Bun.spawnSync(['mkdir', '-p', dir]);
-      const curl = timed(['bash', '-o', 'pipefail', '-c', 'curl -s "$1" | tar xz -C "$2"', 'curl-tar', url, dir]).ms;
-      const whole = envFor(real, fresh());
-      const install = timed([BUN, CLI, 'install', '--json'], whole).ms;
-      const actor = actorRun(envFor(real, fresh()));
+      if (all) {
+        const dir = fresh();
+        Bun.spawnSync(['mkdir', '-p', dir]);
+        const curl = timed(['bash', '-o', 'pipefail', '-c', 'curl -s "$1" | tar xz -C "$2"', 'curl-tar', url, dir]).ms;
+        const whole = envFor(real, fresh());
+        const install = timed([BUN, CLI, 'install', '--json'], whole).ms;
+        const actor = actorRun(envFor(real, fresh()));
+        if (actor.code !== 'ok') throw new Error(`the download actor failed: ${actor.code}`);
+        if (keep) {
+          add('curl -s URL \\| tar xz', curl);
+          add('carapace-sky install (fresh home)', install);
+          add('download actor (in process)', actor.ms);
+          actorRss.push(actor.peakKb);
+        }
+        for (const home of [dir, whole.CARAPACE_HOME]) await rm(home, { recursive: true, force: true });
+      }
       const bare = timed([BUN, '-e', '0']).ms;
       const noop = timed([BUN, CLI, 'install', '--json'], installed).ms;
       const status = timed([BUN, CLI, 'status', '--json'], installed).ms;
-      if (actor.code !== 'ok') throw new Error(`the download actor failed: ${actor.code}`);
+      const noopFloor = timed([BUN, FLOOR, 'install'], installed).ms;
+      const statusFloor = timed([BUN, FLOOR, 'status'], installed).ms;
       if (!keep) continue;
-      add('curl -s URL \\| tar xz', curl);
-      add('carapace-sky install (fresh home)', install);
-      add('download actor (in process)', actor.ms);
       add('bun -e 0', bare);
       add('carapace-sky install (installed home)', noop);
       add('carapace-sky status --json', status);
-      actorRss.push(actor.peakKb);
-      for (const home of [dir, whole.CARAPACE_HOME]) await rm(home, { recursive: true, force: true });
+      add('floor: a no-op install in one file', noopFloor);
+      add('floor: status in one file', statusFloor);
     }
     const m = (name: string) => median(samples[name] ?? []);
     const ratio = (a: string, b: string) => m(a) / m(b);
@@ -146,10 +168,19 @@ async function main(): Promise<void> {
       const r = ratio(a, b);
       console.log(`| ${goal} | ${a} ${f(m(a))} ms vs ${b} ${f(m(b))} ms | **${f(r, 2)}×** ${ok(r) ? 'met' : 'not met'} | ${target} |`);
     };
-    row('1 whole install', 'carapace-sky install (fresh home)', 'curl -s URL \\| tar xz', '≤ 1.0×', (r) => r <= 1.0);
-    row('1 download actor', 'download actor (in process)', 'curl -s URL \\| tar xz', '≤ 0.8×', (r) => r <= 0.8);
+    if (all) {
+      row('1 whole install', 'carapace-sky install (fresh home)', 'curl -s URL \\| tar xz', '≤ 1.0×', (r) => r <= 1.0);
+      row('1 download actor', 'download actor (in process)', 'curl -s URL \\| tar xz', '≤ 0.8×', (r) => r <= 0.8);
+    }
     row('2 no-op install', 'carapace-sky install (installed home)', 'bun -e 0', '≤ 2.5×', (r) => r <= 2.5);
     row('2 status', 'carapace-sky status --json', 'bun -e 0', '≤ 2.5×', (r) => r <= 2.5);
+    const floor = (goal: string, a: string) => console.log(`| ${goal} | ${a} ${f(m(a))} ms vs bun -e 0 ${f(m('bun -e 0'))} ms | ${f(ratio(a, 'bun -e 0'), 2)}× | (reference) |`);
+    floor('2 floor, no-op install', 'floor: a no-op install in one file');
+    floor('2 floor, status', 'floor: status in one file');
+    if (!all) {
+      printSamples(samples);
+      return;
+    }
 
     // Goal 3: peak RSS of the download actor, whatever the archive.
     const big = actorRun(envFor(padded, fresh()));
@@ -177,8 +208,7 @@ async function main(): Promise<void> {
     }
     const rps = median(ours) / median(theirs);
     console.log(`| 4 status route | ${f(median(ours), 0)} vs ${f(median(theirs), 0)} requests/s (bare Bun.serve), wrk -c8, 5 × 3 s | **${f(rps, 2)}×** ${rps >= 0.5 ? 'met' : 'not met'} | ≥ 0.5× |`);
-    console.log('\nall samples (ms):');
-    for (const [name, xs] of Object.entries(samples)) console.log(`  ${name}: ${xs.map((x) => f(x)).join(' ')}`);
+    printSamples(samples);
   } finally {
     await nginx.stop();
     await rm(work, { recursive: true, force: true });

@@ -3,13 +3,13 @@
  * of its own). SkyPilot's version comes from its tool environment's files (tool-env.ts), so
  * status never starts Python. uv's version needs `uv --version`, so it is cached by path,
  * size, mtime and inode, in memory and in CARAPACE_HOME/cache/uv-version.json, so that a
- * fresh `carapace-sky status` process spawns nothing once the version is known. Reads use
- * Bun's file calls for the reason given in tool-env.ts; node:fs is loaded only to write.
+ * fresh `carapace-sky status` process spawns nothing once the version is known. Reads are
+ * synchronous node:fs calls, for the reason given in tool-env.ts.
  */
 import { layoutOf, type Layout } from './layout.ts';
 import type { CheckResult, InstallSettings, InstallStatus, StatusSettings } from '../machines/types.ts';
 import { inspectToolEnv, readText } from './tool-env.ts';
-import { assertTrusted, skyOutside, toolEnvPaths, trustedHome, uvPaths } from './trust.ts';
+import { assertTrusted, skyOutside, toolEnvPaths, trustedHome, TrustWalk, uvPaths } from './trust.ts';
 
 const UV_VERSION = /^uv (\S+)/;
 
@@ -25,18 +25,18 @@ export function parseUvVersion(output: string): string | null {
  * What identifies one build of a file without reading it; a replaced uv changes it. The inode
  * catches a same-size copy that kept its mtime (`cp -p`, an archive's recorded dates).
  */
-async function fileKey(path: string): Promise<string | null> {
+function fileKey(path: string): string | null {
   try {
-    const info = await Bun.file(path).stat();
-    return info.isFile() ? `${info.size}:${info.mtimeMs}:${info.ino}` : null;
+    const info = process.getBuiltinModule('node:fs').statSync(path, { throwIfNoEntry: false });
+    return info?.isFile() ? `${info.size}:${info.mtimeMs}:${info.ino}` : null;
   } catch {
     return null;
   }
 }
 
-async function readDiskCache(layout: Layout): Promise<CacheEntries> {
+function readDiskCache(layout: Layout): CacheEntries {
   try {
-    const data = JSON.parse((await readText(layout.uvVersionCache)) ?? '{}') as unknown;
+    const data = JSON.parse(readText(layout.uvVersionCache) ?? '{}') as unknown;
     return data && typeof data === 'object' ? (data as CacheEntries) : {};
   } catch {
     return {};
@@ -49,7 +49,7 @@ async function writeDiskCache(layout: Layout, path: string, entry: CacheEntry): 
   const file = layout.uvVersionCache;
   const tmp = `${file}.${process.pid}.tmp`;
   try {
-    const entries = await readDiskCache(layout);
+    const entries = readDiskCache(layout);
     entries[path] = entry;
     mkdirSync(layout.cacheDir, { recursive: true, mode: 0o700 });
     // A link at cache/ would send the write into someone else's folder (actors/trust.ts).
@@ -67,7 +67,7 @@ async function writeDiskCache(layout: Layout, path: string, entry: CacheEntry): 
 
 /** Records a version learnt elsewhere (the download just ran the staged uv) for `path`. */
 export async function rememberUvVersion(home: string, path: string, version: string): Promise<void> {
-  const key = await fileKey(path);
+  const key = fileKey(path);
   if (key === null) return;
   memory.set(path, { key, version });
   await writeDiskCache(layoutOf(home), path, { key, version });
@@ -80,18 +80,23 @@ export async function uvVersionAt(
   signal?: AbortSignal,
   home?: string,
 ): Promise<string | null> {
-  const key = await fileKey(path);
+  const key = fileKey(path);
   if (key === null) return null;
   const cached = memory.get(path);
   if (cached?.key === key) return cached.version;
   const layout = home !== undefined ? layoutOf(home) : null;
   if (layout) {
-    const onDisk = (await readDiskCache(layout))[path];
+    const onDisk = readDiskCache(layout)[path];
     if (onDisk?.key === key && typeof onDisk.version === 'string') {
       memory.set(path, onDisk);
       return onDisk.version;
     }
   }
+  return askUv(path, key, env, signal, layout);
+}
+
+/** A cache miss: runs `uv --version` and records the answer. */
+async function askUv(path: string, key: string, env: Record<string, string | undefined>, signal: AbortSignal | undefined, layout: Layout | null): Promise<string | null> {
   try {
     // Loaded only on a cache miss: execa is most of a cold `status` start otherwise.
     const { runProcess } = await import('./process.ts');
@@ -111,12 +116,15 @@ export async function uvVersionAt(
 /** What is on disk, before it is compared with the settings. */
 async function detect(settings: StatusSettings, signal?: AbortSignal) {
   // All before uv runs, and in the home as resolved and checked. Reading the environment runs
-  // nothing, and tells which folders to check.
-  const home = await trustedHome(settings.home);
+  // nothing, and tells which folders to check. The checks share one walk, so each folder
+  // (those above the home most of all) is looked at once per read.
+  const memo = new TrustWalk();
+  const home = await trustedHome(settings.home, memo);
   const layout = layoutOf(home);
-  const [, found] = await Promise.all([assertTrusted(home, uvPaths(layout)), inspectToolEnv(layout, settings.skypilot_spec)]);
-  await assertTrusted(home, toolEnvPaths(layout, found.envDir));
-  const outside = found.runnable && found.envDir ? await skyOutside(home, layout.sky, found.envDir) : null;
+  await assertTrusted(home, uvPaths(layout), memo);
+  const found = await inspectToolEnv(layout, settings.skypilot_spec);
+  await assertTrusted(home, toolEnvPaths(layout, found.envDir), memo);
+  const outside = found.runnable && found.envDir ? await skyOutside(home, layout.sky, found.envDir, memo) : null;
   const env = outside ? { ...found, runnable: false, problem: outside, receipt: null } : found;
   const uvVersion = await uvVersionAt(layout.uv, settings.env, signal, home);
   const status: InstallStatus = {

@@ -3,12 +3,12 @@
  * dist-info METADATA, the `sky` entry point linked into UV_TOOL_BIN_DIR) without starting
  * Python: status is asked often and `import sky` costs 0.5 to 1 s.
  *
- * A working install is read with Bun's own file calls only: `status` is a fresh process
- * each time it is asked, and loading node:fs alone costs about 2 ms there, more than all the
- * reads together (docs/performance.md); only a broken install loads it, to say what broke. Reads are Bun.file (not Bun.mmap: a mapping stays until garbage
- * collection, and `sky` cannot be executed while it is mapped: ETXTBSY); the executable
- * checks are Bun.which. Bun has no readlink, so the environment is found the way the kernel
- * finds it when `sky` runs: from the interpreter the entry point's shebang names.
+ * Reads are synchronous node:fs calls: the trust walk (trust.ts) loads node:fs for lstat on
+ * every read anyway, and Bun's asynchronous file calls would add a hop to its I/O threads per
+ * file and first-use costs (starting those threads, the glob engine) that are most of a fresh
+ * `status` process's own work (docs/performance.md). The executable checks are Bun.which.
+ * The environment is found the way the kernel finds it when `sky` runs: from the interpreter
+ * the entry point's shebang names.
  */
 import type { Layout } from './layout.ts';
 
@@ -24,14 +24,33 @@ export interface ToolEnvReport {
   receipt: string | null;
 }
 
-/** A small file's text (its first `bytes` bytes), or null when it cannot be read. */
-export async function readText(path: string, bytes?: number): Promise<string | null> {
+const nodeFs = () => process.getBuiltinModule('node:fs');
+
+/**
+ * A small file's text (at most its first `bytes` bytes), or null when it cannot be read.
+ * Opened without blocking, so a FIFO put in place of a file cannot hang a read; a leading BOM
+ * is dropped, as Bun.file().text() and TextDecoder do. A file within `bytes` is read whole:
+ * readFileSync costs a fresh process a third of what readSync does on first use.
+ */
+export function readText(path: string, bytes = Infinity): string | null {
+  const fs = nodeFs();
+  let text: string;
   try {
-    const file = Bun.file(path);
-    return await (bytes === undefined ? file : file.slice(0, bytes)).text();
+    const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    try {
+      text = bytes === Infinity || fs.fstatSync(fd).size <= bytes ? fs.readFileSync(fd, 'utf8') : readHead(fd, bytes);
+    } finally {
+      fs.closeSync(fd);
+    }
   } catch {
     return null; // missing, a folder, or unreadable
   }
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+function readHead(fd: number, bytes: number): string {
+  const buffer = Buffer.alloc(bytes);
+  return buffer.toString('utf8', 0, nodeFs().readSync(fd, buffer, 0, bytes, 0));
 }
 
 /** An executable file for this user, after links: Bun.which answers that for an absolute path, synchronously. */
@@ -67,52 +86,63 @@ interface DistInfo {
 }
 
 /**
- * One scan of site-packages answers both: it lists the dist-info folders (pip's is matched in
- * the same walk, and no folder is opened but the tool's, to read its METADATA), so checking
- * pip costs `status` no file operation of its own (docs/performance.md).
+ * One listing of site-packages answers both: pip's dist-info folder is matched in it, and no
+ * folder is opened but the tool's, to read its METADATA, so checking pip costs `status` no
+ * file operation of its own (docs/performance.md). Wheel dist-info folders use the name with
+ * `_` for `-`; older ones keep their own case, so an exact match is tried first.
  */
-async function distInfo(envDir: string, name: string): Promise<DistInfo> {
-  // Wheel dist-info folders use the name with `_` for `-`; older ones keep their own case.
+function distInfo(envDir: string, name: string): DistInfo {
   const dist = name.replace(/[-_.]+/g, '_').toLowerCase();
-  const exact = new Bun.Glob(`lib/python*/site-packages/{${dist}-*,pip-*}.dist-info`);
-  const any = new Bun.Glob('lib/python*/site-packages/*.dist-info');
-  let pip = false;
-  for (const glob of [exact, any]) {
-    let found: string[];
-    try {
-      found = [...glob.scanSync({ cwd: envDir, onlyFiles: false })];
-    } catch {
-      return { version: null, pip }; // no environment folder
+  const fs = nodeFs();
+  const folders: string[] = [];
+  try {
+    // `lib/python*/site-packages/*.dist-info`, as a glob would match it (no links followed at python*).
+    for (const python of fs.readdirSync(`${envDir}/lib`, { withFileTypes: true })) {
+      if (!python.name.startsWith('python') || !python.isDirectory()) continue;
+      const site = `lib/${python.name}/site-packages`;
+      try {
+        for (const folder of fs.readdirSync(`${envDir}/${site}`)) if (folder.endsWith('.dist-info')) folders.push(`${site}/${folder}`);
+      } catch {
+        // No site-packages in this one.
+      }
     }
-    pip ||= found.some((folder) => folder.split('/')[3]?.startsWith('pip-'));
-    for (const path of found) {
-      const folder = path.split('/')[3] ?? '';
-      if (folder.slice(0, folder.indexOf('-')).replace(/[-_.]+/g, '_').toLowerCase() !== dist) continue;
-      const version = /^Version:\s*(\S+)/m.exec((await readText(`${envDir}/${path}/METADATA`)) ?? '')?.[1];
-      if (version) return { version, pip };
-    }
+  } catch {
+    return { version: null, pip: false }; // no environment folder
+  }
+  const projectOf = (path: string) => {
+    const folder = path.slice(path.lastIndexOf('/') + 1);
+    return folder.slice(0, folder.indexOf('-'));
+  };
+  const pip = folders.some((path) => projectOf(path) === 'pip');
+  const tool = folders.filter((path) => projectOf(path).replace(/[-_.]+/g, '_').toLowerCase() === dist);
+  tool.sort((a, b) => Number(projectOf(a) !== dist) - Number(projectOf(b) !== dist));
+  for (const path of tool) {
+    const version = /^Version:\s*(\S+)/m.exec(readText(`${envDir}/${path}/METADATA`) ?? '')?.[1];
+    if (version) return { version, pip };
   }
   return { version: null, pip };
 }
 
 /** Whether anything (a file, a folder) is at `path`, after links. */
-async function exists(path: string): Promise<boolean> {
-  return Bun.file(path)
-    .stat()
-    .then(() => true, () => false);
+function exists(path: string): boolean {
+  try {
+    return nodeFs().statSync(path, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 /**
  * `sky` does not resolve: tell a dangling link from no link, and whether the environment is
- * there. Bun cannot look at a link itself, so node:fs is loaded when a link may be there;
- * a machine that never installed has no tools/bin folder and is answered without it.
+ * there.
  */
-async function unreadableSky(layout: Layout, specEnv: string | null): Promise<ToolEnvReport> {
-  const [envPresent, binPresent] = await Promise.all([specEnv !== null && exists(specEnv), exists(layout.toolBinDir)]);
+function unreadableSky(layout: Layout, specEnv: string | null): ToolEnvReport {
+  const envPresent = specEnv !== null && exists(specEnv);
+  const binPresent = exists(layout.toolBinDir);
   const report = (problem: string | null): ToolEnvReport => ({ envDir: specEnv, version: null, runnable: false, problem, receipt: null });
   const missing = () => report(envPresent ? `${layout.sky} is missing` : null);
   if (!binPresent) return missing();
-  const { lstatSync, readlinkSync } = await import('node:fs');
+  const { lstatSync, readlinkSync } = nodeFs();
   const link = lstatSync(layout.sky, { throwIfNoEntry: false });
   if (!link) return missing();
   if (!link.isSymbolicLink()) return report(`${layout.sky} cannot be read`);
@@ -133,34 +163,45 @@ async function specEnvOf(layout: Layout, spec: string): Promise<string | null> {
   return name ? `${layout.toolDir}/${name}` : null;
 }
 
+/**
+ * Why an environment that `sky` names cannot run, checked in the order an install breaks. Kept
+ * apart from inspectToolEnv: a working install never calls it, and code a process never runs
+ * is never compiled (docs/performance.md).
+ */
+function whyBroken(sky: string, envDir: string, name: string, interpreter: string | null, found: { receipt: boolean; version: string | null; pip: boolean }): string {
+  // uv writes the receipt last, after the packages and the entry points (install_executables
+  // in crates/uv/src/commands/tool/common.rs), and a reinstall deletes the whole environment
+  // first: an environment without a receipt is an install that was cut short.
+  if (!found.receipt) return exists(envDir) ? `${envDir} has no uv-receipt.toml: an install was interrupted` : `${sky} points to a missing environment (${envDir})`;
+  if (!isExecutable(sky)) return `sky cannot start: ${sky} is not executable`;
+  if (interpreter !== null && !interpreterRuns(interpreter)) {
+    return `sky cannot start: its interpreter ${interpreter} is ${nodeFs().existsSync(interpreter) ? 'not executable' : 'missing'}`;
+  }
+  if (found.version === null) return `no ${name} METADATA in ${envDir}`;
+  // SkyPilot builds wheels for remote clusters with pip (docs.skypilot.co installation page):
+  // without it the install works until the first launch, so it counts as broken and is replaced.
+  return `no pip in ${envDir}: SkyPilot needs it to launch clusters`;
+}
+
+/** With `#!/usr/bin/env python` only env itself can be checked: python is looked up at run time. */
+function interpreterRuns(interpreter: string): boolean {
+  return !interpreter.startsWith('/') || isExecutable(interpreter);
+}
+
 export async function inspectToolEnv(layout: Layout, spec: string): Promise<ToolEnvReport> {
-  const head = await readText(layout.sky, 1024);
+  const head = readText(layout.sky, 1024);
   if (head === null) return unreadableSky(layout, await specEnvOf(layout, spec));
 
   const interpreter = scriptInterpreter(head);
   const envDir = (interpreter && envOfInterpreter(interpreter)) ?? (await specEnvOf(layout, spec));
   if (envDir === null) return { envDir, version: null, runnable: false, problem: `${layout.sky} is not a uv tool entry point`, receipt: null };
-  const receipt = await readText(`${envDir}/uv-receipt.toml`);
+  const receipt = readText(`${envDir}/uv-receipt.toml`);
   // uv names a tool's environment after its normalised package name.
   const name = envDir.slice(envDir.lastIndexOf('/') + 1);
-  const { version, pip } = await distInfo(envDir, name);
-  const broken = (problem: string): ToolEnvReport => ({ envDir, version, runnable: false, problem, receipt: null });
-
-  // uv writes the receipt last, after the packages and the entry points (install_executables
-  // in crates/uv/src/commands/tool/common.rs), and a reinstall deletes the whole environment
-  // first: an environment without a receipt is an install that was cut short.
-  if (receipt === null) {
-    return broken((await exists(envDir)) ? `${envDir} has no uv-receipt.toml: an install was interrupted` : `${layout.sky} points to a missing environment (${envDir})`);
+  const { version, pip } = distInfo(envDir, name);
+  if (receipt !== null && isExecutable(layout.sky) && (interpreter === null || interpreterRuns(interpreter)) && version !== null && pip) {
+    return { envDir, version, runnable: true, problem: null, receipt };
   }
-  if (!isExecutable(layout.sky)) return broken(`sky cannot start: ${layout.sky} is not executable`);
-  // With `#!/usr/bin/env python` only env itself can be checked: python is looked up at run time.
-  if (interpreter?.startsWith('/') && !isExecutable(interpreter)) {
-    const { existsSync } = await import('node:fs'); // a broken install: the cost no longer matters
-    return broken(`sky cannot start: its interpreter ${interpreter} is ${existsSync(interpreter) ? 'not executable' : 'missing'}`);
-  }
-  if (version === null) return broken(`no ${name} METADATA in ${envDir}`);
-  // SkyPilot builds wheels for remote clusters with pip (docs.skypilot.co installation page):
-  // without it the install works until the first launch, so it counts as broken and is replaced.
-  if (!pip) return broken(`no pip in ${envDir}: SkyPilot needs it to launch clusters`);
-  return { envDir, version, runnable: true, problem: null, receipt };
+  const problem = whyBroken(layout.sky, envDir, name, interpreter, { receipt: receipt !== null, version, pip });
+  return { envDir, version, runnable: false, problem, receipt: null };
 }

@@ -50,11 +50,48 @@ function lstatOrNull(path: string): Info | null {
 }
 
 /**
+ * What the walks of one read learnt, so checks that share it look at each component once: a
+ * status read walks the home, uv, the tool folders and the environment, all below the same
+ * folders, and the `sky` link twice. A component is kept with the rule it passed (`inside`,
+ * the strict one, also answers for the other) and, for a link, its target. One per read,
+ * never kept: the next read looks at the disk again.
+ */
+export class TrustWalk {
+  private readonly known = new Map<string, { inside: boolean; target: string | null }>();
+
+  /** undefined when `path` still needs a look under this rule; else null, or a link's target. */
+  recall(path: string, inside: boolean): string | null | undefined {
+    const entry = this.known.get(path);
+    return entry && (entry.inside || !inside) ? entry.target : undefined;
+  }
+
+  remember(path: string, inside: boolean, target: string | null): void {
+    this.known.set(path, { inside, target });
+  }
+}
+
+/** What a component is after its checks: null for a folder or file, a link's target, or undefined when missing. */
+function look(next: string, inside: boolean, me: number): string | null | undefined {
+  const info = lstatOrNull(next);
+  // Missing, or not reachable (ENOTDIR, EACCES): nothing there can be run, and what the
+  // caller does next fails on its own with a message that says why.
+  if (!info) return undefined;
+  const reason = foreign(next, info, inside, me);
+  if (reason) throw new Untrusted(next, reason);
+  if (!info.isSymbolicLink()) return null;
+  try {
+    return nodeFs().readlinkSync(next);
+  } catch {
+    return undefined; // replaced since the lstat: as missing
+  }
+}
+
+/**
  * Checks every component of absolute `path`, following links; returns the path it resolves to
  * (a missing tail is appended as it is: nothing there can run). `home` is the resolved home,
- * inside which the strict rule applies; `seen` skips components already checked.
+ * inside which the strict rule applies; `memo` skips components already checked.
  */
-function walk(path: string, home: string | null, me: number, seen: Set<string>): string {
+function walk(path: string, home: string | null, me: number, memo: TrustWalk): string {
   const parts = path.split('/').filter(Boolean);
   let done = '';
   for (let links = 0; parts.length > 0; ) {
@@ -65,33 +102,28 @@ function walk(path: string, home: string | null, me: number, seen: Set<string>):
       continue;
     }
     const next = `${done}/${name}`;
-    if (seen.has(next)) {
-      done = next;
-      continue;
-    }
-    const info = lstatOrNull(next);
-    // Missing, or not reachable (ENOTDIR, EACCES): nothing there can be run, and what the
-    // caller does next fails on its own with a message that says why.
-    if (!info) return [next, ...parts].join('/');
     const inside = home !== null && (next === home || next.startsWith(`${home}/`));
-    const reason = foreign(next, info, inside, me);
-    if (reason) throw new Untrusted(next, reason);
-    if (!info.isSymbolicLink()) {
-      seen.add(next);
+    let target = memo.recall(next, inside);
+    if (target === undefined) {
+      target = look(next, inside, me);
+      if (target === undefined) return [next, ...parts].join('/');
+      memo.remember(next, inside, target);
+    }
+    if (target === null) {
       done = next;
       continue;
     }
     if (++links > MAX_LINKS) throw new Untrusted(path, `${path} has too many symbolic links`);
-    let target: string;
-    try {
-      target = nodeFs().readlinkSync(next);
-    } catch {
-      return [next, ...parts].join('/'); // replaced since the lstat: as missing
-    }
     parts.unshift(...target.split('/').filter(Boolean));
     if (target.startsWith('/')) done = '';
   }
   return done || '/';
+}
+
+/** Whether `path` is a link, from what a walk already saw there when it did. */
+function isLink(path: string, memo: TrustWalk): boolean {
+  const known = memo.recall(path, false);
+  return known === undefined ? lstatOrNull(path)?.isSymbolicLink() === true : known !== null;
 }
 
 async function refuse(error: Untrusted): Promise<never> {
@@ -116,14 +148,15 @@ async function guarded<T>(run: (me: number) => T, fallback: T): Promise<T> {
  * were found this user's (or root's, above it). Every operation uses this path after: a link
  * flipped later cannot move it elsewhere. Throws `home_not_trusted`.
  */
-export function trustedHome(home: string): Promise<string> {
+export function trustedHome(home: string, memo = new TrustWalk()): Promise<string> {
   const wanted = home.length > 1 && home.endsWith('/') ? home.slice(0, -1) : home;
   return guarded((me) => {
-    const resolved = walk(wanted, null, me, new Set());
+    const resolved = walk(wanted, null, me, memo);
     // The home itself under the inside rule: root's is not enough there, nor a sticky bit.
     const info = lstatOrNull(resolved);
     const reason = info ? foreign(resolved, info, true, me) : null;
     if (reason) throw new Untrusted(resolved, reason);
+    if (info && !info.isSymbolicLink()) memo.remember(resolved, true, null);
     return resolved;
   }, wanted);
 }
@@ -145,10 +178,9 @@ export function toolEnvPaths(layout: Layout, envDir: string | null): string[] {
  * Throws `home_not_trusted` naming the first of `paths` (under the resolved `home`) that
  * another user controls, or whose chain of links does.
  */
-export function assertTrusted(home: string, paths: readonly string[]): Promise<void> {
+export function assertTrusted(home: string, paths: readonly string[], memo = new TrustWalk()): Promise<void> {
   return guarded((me) => {
-    const seen = new Set<string>();
-    for (const path of paths) walk(path, home, me, seen);
+    for (const path of paths) walk(path, home, me, memo);
   }, undefined);
 }
 
@@ -156,12 +188,11 @@ export function assertTrusted(home: string, paths: readonly string[]): Promise<v
  * Why the `sky` link does not lead into SkyPilot's environment `envDir`, or null when it does
  * (or is not a link). Such a link is not uv's: it is not run, and an install replaces it.
  */
-export function skyOutside(home: string, sky: string, envDir: string): Promise<string | null> {
+export function skyOutside(home: string, sky: string, envDir: string, memo = new TrustWalk()): Promise<string | null> {
   return guarded((me) => {
-    if (!lstatOrNull(sky)?.isSymbolicLink()) return null;
-    const seen = new Set<string>();
-    const real = walk(sky, home, me, seen);
-    const env = walk(envDir, home, me, seen);
+    if (!isLink(sky, memo)) return null;
+    const real = walk(sky, home, me, memo);
+    const env = walk(envDir, home, me, memo);
     return real.startsWith(`${env}/`) ? null : `${sky} leads to ${real}, outside SkyPilot's environment ${env}`;
   }, null);
 }

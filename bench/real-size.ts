@@ -15,8 +15,9 @@
  * Goal 5's guards (1,000 ensures, 500 SSE subscribers, RSS flat in archive size) are
  * bench/gatekeeper.ts and bench/download.ts, which `npm run bench` runs too.
  *
- *   bun bench/real-size.ts [--rounds N] [--only route]
- * `--only route` runs goal 4 alone (it still installs once from the 24 MB release).
+ *   bun bench/real-size.ts [--rounds N] [--only start|route]
+ * `--only start` measures goal 2 alone, with its one-file floor (bench/_noop-floor.ts);
+ * `--only route` runs goal 4 alone. Both still install once from the 24 MB release.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -29,6 +30,8 @@ import { ensureDebianTools, startNginx } from './_nginx.ts';
 const ROOT = resolve(import.meta.dir, '..');
 const BUN = process.execPath;
 const CLI = join(ROOT, 'adapters/cli/main.ts');
+/** The same file system calls as a status or a no-op install, in one file: goal 2's floor. */
+const FLOOR = join(ROOT, 'bench/_noop-floor.ts');
 const MB = 1024 * 1024;
 /** One observed download of uv 0.11 for x86_64 linux gnu (uv-skypilot-facts.md). */
 const UV_ARCHIVE_BYTES = 24_284_812;
@@ -152,45 +155,53 @@ function header(rounds: number, what: string): void {
   console.log(`\n${cpus().length} cores, ${f(totalmem() / 1024 ** 3, 0)} GiB, Bun ${Bun.version}, load average ${f(loadavg()[0] ?? 0)}; ${rounds} interleaved rounds, ${what}`);
 }
 
-/** Goals 1 and 2 interleaved, then goal 3; returns every sample for the footer. */
-async function goalsOneToThree({ rounds, root, real, url, envFor, installed, fresh }: Setup): Promise<Record<string, number[]>> {
-  console.log('building the 100 MB padded release and a 30 GB gzip bomb ...');
-  const padded = await release(root, '0.10.5', { padBytes: 100 * MB });
-  const bomb = await gzipBomb(root, '0.10.6', 128 * MB, 240);
+/**
+ * Goals 1 and 2 interleaved, then goal 3; only goal 2 (with its floor) when `all` is false.
+ * Returns every sample for the footer.
+ */
+async function goalsOneToThree({ rounds, root, real, url, envFor, installed, fresh }: Setup, all: boolean): Promise<Record<string, number[]>> {
   const samples: Record<string, number[]> = {};
   const add = (name: string, ms: number) => (samples[name] ??= []).push(ms);
   const actorRss: number[] = [];
   for (let round = 0; round < rounds + 1; round++) {
     const keep = round > 0; // the first round warms the page cache and nginx
-    const dir = fresh();
-    Bun.spawnSync(['mkdir', '-p', dir]);
-    const curl = timed(['bash', '-o', 'pipefail', '-c', 'curl -s "$1" | tar xz -C "$2"', 'curl-tar', url, dir]).ms;
-    const whole = envFor(real, fresh());
-    const { ms: install, phases } = await phasedInstall(whole);
-    const scratch = fresh();
-    const standin = standinToolInstall(join(installed.CARAPACE_HOME!, 'uv/bin/uv'), scratch);
-    const actor = actorRun(envFor(real, fresh()));
+    if (all) {
+      const dir = fresh();
+      Bun.spawnSync(['mkdir', '-p', dir]);
+      const curl = timed(['bash', '-o', 'pipefail', '-c', 'curl -s "$1" | tar xz -C "$2"', 'curl-tar', url, dir]).ms;
+      const whole = envFor(real, fresh());
+      const { ms: install, phases } = await phasedInstall(whole);
+      const scratch = fresh();
+      const standin = standinToolInstall(join(installed.CARAPACE_HOME!, 'uv/bin/uv'), scratch);
+      const actor = actorRun(envFor(real, fresh()));
+      if (actor.code !== 'ok') throw new Error(`the download actor failed: ${actor.code}`);
+      if (keep) {
+        add('curl -s URL \\| tar xz', curl);
+        add('carapace-sky install (fresh home)', install);
+        add(`${PART}start and imports (spawn to checking)`, phases.checking ?? NaN);
+        PHASES.slice(0, -1).forEach((phase, i) => add(`${PART}${phase}`, (phases[PHASES[i + 1]!] ?? NaN) - (phases[phase] ?? NaN)));
+        add(`${PART}complete to exit`, install - (phases.complete ?? NaN));
+        add(`${PART}the stand-in's tool install alone`, standin);
+        add('download actor (in process)', actor.ms);
+        actorRss.push(actor.peakKb);
+      }
+      for (const home of [dir, whole.CARAPACE_HOME!, scratch]) await rm(home, { recursive: true, force: true });
+    }
     const bare = timed([BUN, '-e', '0']).ms;
     const noop = timed([BUN, CLI, 'install', '--json'], installed).ms;
     const status = timed([BUN, CLI, 'status', '--json'], installed).ms;
-    if (actor.code !== 'ok') throw new Error(`the download actor failed: ${actor.code}`);
+    const noopFloor = timed([BUN, FLOOR, 'install'], installed).ms;
+    const statusFloor = timed([BUN, FLOOR, 'status'], installed).ms;
     if (!keep) continue;
-    add('curl -s URL \\| tar xz', curl);
-    add('carapace-sky install (fresh home)', install);
-    add(`${PART}start and imports (spawn to checking)`, phases.checking ?? NaN);
-    PHASES.slice(0, -1).forEach((phase, i) => add(`${PART}${phase}`, (phases[PHASES[i + 1]!] ?? NaN) - (phases[phase] ?? NaN)));
-    add(`${PART}complete to exit`, install - (phases.complete ?? NaN));
-    add(`${PART}the stand-in's tool install alone`, standin);
-    add('download actor (in process)', actor.ms);
     add('bun -e 0', bare);
     add('carapace-sky install (installed home)', noop);
     add('carapace-sky status --json', status);
-    actorRss.push(actor.peakKb);
-    for (const home of [dir, whole.CARAPACE_HOME!, scratch]) await rm(home, { recursive: true, force: true });
+    add('floor: a no-op install in one file', noopFloor);
+    add('floor: status in one file', statusFloor);
   }
   const m = (name: string) => median(samples[name] ?? []);
   const ratio = (a: string, b: string) => m(a) / m(b);
-  header(rounds, 'medians (wall ms)');
+  header(rounds, all ? 'medians (wall ms)' : 'goal 2 only, medians (wall ms)');
   console.log(`archive: ${f(real.size / 1e6)} MB (${real.size} bytes; uv 0.11's is 24,284,812) from nginx on loopback\n`);
   console.log('| goal | measured (median) | ratio | target |');
   console.log('| --- | --- | --- | --- |');
@@ -198,12 +209,21 @@ async function goalsOneToThree({ rounds, root, real, url, envFor, installed, fre
     const r = ratio(a, b);
     console.log(`| ${goal} | ${a} ${f(m(a))} ms vs ${b} ${f(m(b))} ms | **${f(r, 2)}×** ${ok(r) ? 'met' : 'not met'} | ${target} |`);
   };
-  row('1 whole install', 'carapace-sky install (fresh home)', 'curl -s URL \\| tar xz', '≤ 1.0×', (r) => r <= 1.0);
-  row('1 download actor', 'download actor (in process)', 'curl -s URL \\| tar xz', '≤ 0.8×', (r) => r <= 0.8);
+  if (all) {
+    row('1 whole install', 'carapace-sky install (fresh home)', 'curl -s URL \\| tar xz', '≤ 1.0×', (r) => r <= 1.0);
+    row('1 download actor', 'download actor (in process)', 'curl -s URL \\| tar xz', '≤ 0.8×', (r) => r <= 0.8);
+  }
   row('2 no-op install', 'carapace-sky install (installed home)', 'bun -e 0', '≤ 2.5×', (r) => r <= 2.5);
   row('2 status', 'carapace-sky status --json', 'bun -e 0', '≤ 2.5×', (r) => r <= 2.5);
+  const floor = (goal: string, a: string) => console.log(`| ${goal} | ${a} ${f(m(a))} ms vs bun -e 0 ${f(m('bun -e 0'))} ms | ${f(ratio(a, 'bun -e 0'), 2)}× | (reference) |`);
+  floor('2 floor, no-op install', 'floor: a no-op install in one file');
+  floor('2 floor, status', 'floor: status in one file');
+  if (!all) return samples;
 
   // Goal 3: peak RSS of the download actor, whatever the archive.
+  console.log('building the 100 MB padded release and a 30 GB gzip bomb ...');
+  const padded = await release(root, '0.10.5', { padBytes: 100 * MB });
+  const bomb = await gzipBomb(root, '0.10.6', 128 * MB, 240);
   const big = actorRun(envFor(padded, fresh()));
   const bombed = actorRun(envFor(bomb, fresh()));
   const peaks = [median(actorRss), big.peakKb, bombed.peakKb].map((kb) => kb / 1024);
@@ -240,7 +260,7 @@ async function main(): Promise<void> {
   const rounds = argRounds > 0 ? Number(process.argv[argRounds + 1]) : Number(process.env.BENCH_ROUNDS ?? 11);
   const argOnly = process.argv.indexOf('--only');
   const only = argOnly > 0 ? process.argv[argOnly + 1] : undefined;
-  if (only !== undefined && only !== 'route') throw new Error(`--only takes "route", not ${only}`);
+  if (only !== undefined && only !== 'start' && only !== 'route') throw new Error(`--only takes "start" (goal 2) or "route" (goal 4), not "${only}"`);
   ensureDebianTools({ nginx: 'nginx', wrk: 'wrk', curl: 'curl' });
   const work = await mkdtemp(join(tmpdir(), 'bench-real-size-'));
   const root = join(work, 'mirror');
@@ -267,13 +287,14 @@ async function main(): Promise<void> {
       console.log('| goal | measured (median) | ratio | target |');
       console.log('| --- | --- | --- | --- |');
     } else {
-      samples = await goalsOneToThree(setup);
+      samples = await goalsOneToThree(setup, only === undefined);
     }
-    await goalFour(setup);
-    if (only) return;
-    breakdown(samples);
-    console.log('\nall samples (ms):');
-    for (const [name, xs] of Object.entries(samples)) console.log(`  ${name}: ${xs.map((x) => f(x)).join(' ')}`);
+    if (only !== 'start') await goalFour(setup);
+    if (only === undefined) breakdown(samples);
+    if (only !== 'route') {
+      console.log('\nall samples (ms):');
+      for (const [name, xs] of Object.entries(samples)) console.log(`  ${name}: ${xs.map((x) => f(x)).join(' ')}`);
+    }
   } finally {
     await nginx.stop();
     await rm(work, { recursive: true, force: true });

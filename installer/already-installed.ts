@@ -12,6 +12,10 @@
  */
 import { checkInstall } from '../actors/check.ts';
 import { layoutOf } from '../actors/layout.ts';
+// checkInstall's comparison with the settings, which it imports when first asked (status never
+// asks): loaded with this module, an install with nothing to do waits for one round of module
+// loading less.
+import '../actors/requirement.ts';
 import { assertOwnFolders } from '../actors/trust.ts';
 import { PHASE_MESSAGES, type InstallOutput } from '../machines/types.ts';
 import { finalProgress } from './final-progress.ts';
@@ -20,7 +24,11 @@ import type { InstallerListener } from './types.ts';
 
 type Env = Record<string, string | undefined>;
 
-const lockAbsent = async (path: string) => !(await Bun.file(path).exists());
+/**
+ * Nothing at the lock's path (a folder there counts as present: the installer then says what is
+ * wrong). Synchronous node:fs, which the trust walk loads anyway: no I/O thread to wait for.
+ */
+const lockAbsent = (path: string) => !process.getBuiltinModule('node:fs').existsSync(path);
 
 /**
  * The output of an install that finds SkyPilot installed as the settings ask, after the
@@ -38,14 +46,14 @@ export async function alreadyInstalled(env: Env, listener: InstallerListener): P
   }
   const lock = layoutOf(settings.home).lockFile;
   try {
-    if (!(await lockAbsent(lock))) return null;
+    if (!lockAbsent(lock)) return null;
     const check = await checkInstall(settings);
     if (!check.status.sky_installed || check.sky_outdated !== null || check.sky_path === null) return null;
     // The folders an install writes in must be this user's real folders, as the installer
     // checks before it writes (a link there is refused): the same answer either way.
     const layout = layoutOf(settings.home);
     await assertOwnFolders([layout.logsDir, layout.stagingDir, layout.cacheDir, `${layout.home.replace(/\/$/, '')}/run`]);
-    if (!(await lockAbsent(lock))) return null;
+    if (!lockAbsent(lock)) return null;
     const output: InstallOutput = { ok: true, sky_path: check.sky_path, status: check.status };
     const time = () => new Date().toISOString();
     listener({ type: 'install-state', attempt: 1, from: null, to: 'checking', time: time() });

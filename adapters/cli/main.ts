@@ -9,7 +9,44 @@ import type { Installer, InstallSettings } from '../../installer/index.ts';
 import { parseArgs } from './args.ts';
 import { ExitError, OutputError, UsageError } from './errors.ts';
 import { processIO, type CommandIO } from './io.ts';
-import { abortOnSignals, signalExitCode } from './signals.ts';
+
+/**
+ * The signals that stop a command: Ctrl-C (SIGINT), `kill` and service managers (SIGTERM), a
+ * closed terminal or SSH session (SIGHUP), Ctrl-\ (SIGQUIT). Each gets the same clean-up (the
+ * attempt is cancelled, staging removed, uv's process group ended, the lock released) and
+ * then the shell's exit code for death by that signal, 128 + N; a second signal exits at once.
+ */
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
+export type StopSignal = (typeof STOP_SIGNALS)[number];
+
+/**
+ * POSIX fixes these four numbers (the XSI table in signal.h; Linux and macOS agree), so they
+ * are written here rather than read from node:os, which every command would load for them.
+ */
+const NUMBERS: Record<StopSignal, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGTERM: 15 };
+
+/** 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP, 131 for SIGQUIT. */
+export function signalExitCode(signal: StopSignal): number {
+  return 128 + NUMBERS[signal];
+}
+
+/** The abort reason: what an interrupted install reports as its message. */
+export function interruption(signal: StopSignal): Error {
+  return new Error(`Interrupted by ${signal}: the install was stopped and cleaned up`);
+}
+
+/** Aborts `controller` on the first stop signal; returns the signal received, if any. */
+export function abortOnSignals(controller: AbortController, exit: (code: number) => never = process.exit): () => StopSignal | null {
+  let received: StopSignal | null = null;
+  for (const signal of STOP_SIGNALS) {
+    process.on(signal, () => {
+      if (received) exit(signalExitCode(signal));
+      received = signal;
+      controller.abort(interruption(signal));
+    });
+  }
+  return () => received;
+}
 
 /** What a command gets. */
 export interface CommandContext {
@@ -51,35 +88,34 @@ const COMMANDS: Record<string, Command> = {
 export async function main(argv: string[], io: CommandIO = processIO(), signal?: AbortSignal): Promise<number> {
   try {
     const { command, flags, rest, version } = parseArgs(argv);
-    if (version && !flags.help) {
-      io.stdout.write(`carapace-sky ${(await import('../../package.json')).version}\n`);
-      return 0;
-    }
-    if (flags.help || command === null || command === 'help') {
-      // `help install` is `install --help`.
-      const topic = command === 'help' ? (rest[0] ?? null) : command;
-      io.stdout.write((await import('./usage.ts')).helpFor(topic));
-      return command === null && !flags.help ? 2 : 0;
-    }
+    if ((version && !flags.help) || flags.help || command === null || command === 'help') return await about(command, flags, rest, version, io);
     const env = typeof flags.home === 'string' ? { ...io.env, CARAPACE_HOME: flags.home } : io.env;
     const run = COMMANDS[command];
     if (!run) throw new UsageError(`unknown command "${command}"`);
-    await run({
-      io: { ...io, env },
-      flags,
-      rest,
-      json: flags.json === true,
-      signal,
-      installer: async () => {
-        const { createInstaller, inspectedInstaller, installer, settingsFromEnv } = await import('../../installer/index.ts');
-        if (env === process.env) return installer();
-        return inspectedInstaller(env, (deps) => createInstaller({ ...deps, settings: () => settingsFromEnv(env) }));
-      },
-    });
+    await run({ io: { ...io, env }, flags, rest, json: flags.json === true, signal, installer: () => installerFor(env) });
     return 0;
   } catch (error) {
     return report(error, io);
   }
+}
+
+/** `--version`, `--help`, `help <command>` and the bare `carapace-sky`: the CLI about itself. */
+async function about(command: string | null, flags: Record<string, string | true>, rest: string[], version: boolean, io: CommandIO): Promise<number> {
+  if (version && !flags.help) {
+    io.stdout.write(`carapace-sky ${(await import('../../package.json')).version}\n`);
+    return 0;
+  }
+  // `help install` is `install --help`.
+  const topic = command === 'help' ? (rest[0] ?? null) : command;
+  io.stdout.write((await import('./usage.ts')).helpFor(topic));
+  return command === null && !flags.help ? 2 : 0;
+}
+
+/** The process's installer, or one of its own for an environment that differs (`--home`, tests). */
+async function installerFor(env: Record<string, string | undefined>): Promise<Installer> {
+  const { createInstaller, inspectedInstaller, installer, settingsFromEnv } = await import('../../installer/index.ts');
+  if (env === process.env) return installer();
+  return inspectedInstaller(env, (deps) => createInstaller({ ...deps, settings: () => settingsFromEnv(env) }));
 }
 
 /** Maps a failure to its exit code, after saying what went wrong. */

@@ -3,7 +3,8 @@ import { describe, expect, test } from 'bun:test';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../adapters/cli/main.ts';
+import { constants } from 'node:os';
+import { main, signalExitCode, STOP_SIGNALS } from '../../adapters/cli/main.ts';
 import pkg from '../../package.json';
 
 async function run(...argv: string[]) {
@@ -63,5 +64,10 @@ describe('carapace-sky command line', () => {
     const { code, stdout } = await run('--home', elsewhere, 'status', '--json');
     expect(code).toBe(0);
     expect(JSON.parse(stdout).carapace_home).toBe(elsewhere);
+  });
+
+  test('a stop signal exits 128 + its number on this platform', () => {
+    // main.ts writes the four numbers down rather than load node:os for them.
+    for (const signal of STOP_SIGNALS) expect(signalExitCode(signal)).toBe(128 + constants.signals[signal]);
   });
 });

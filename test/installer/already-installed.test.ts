@@ -1,7 +1,7 @@
 /**
  * An install with nothing to do is answered from a status read (installer/already-installed.ts),
  * without loading the install machine; anything short of "installed as asked, no lock" runs
- * the installer.
+ * the installer. Both it and `status` load only the modules named here (issue 14 goal 2).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { rm, writeFile } from 'node:fs/promises';
@@ -68,21 +68,61 @@ describe('alreadyInstalled', () => {
   });
 });
 
+/**
+ * The product's modules a fresh `carapace-sky <argv>` process loads, relative to the repository,
+ * and any package it loads; with the exit code and stdout.
+ */
+function freshRun(argv: string[]) {
+  const root = resolve(import.meta.dir, '../..');
+  const script = `
+    const { main } = await import(${JSON.stringify(join(root, 'adapters/cli/main.ts'))});
+    const { processIO } = await import(${JSON.stringify(join(root, 'adapters/cli/io.ts'))});
+    const code = await main(${JSON.stringify(argv)}, processIO());
+    process.stderr.write(JSON.stringify({ code, loaded: Object.keys(require.cache) }));`;
+  const proc = Bun.spawnSync([process.execPath, '-e', script], { env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'pipe' });
+  const { code, loaded } = JSON.parse(proc.stderr.toString()) as { code: number; loaded: string[] };
+  const product = loaded.filter((k) => k.startsWith(`${root}/`) && !k.includes('/node_modules/')).map((k) => k.slice(root.length + 1));
+  return { code, stdout: proc.stdout.toString(), product: product.sort(), packages: loaded.filter((k) => k.includes('/node_modules/')) };
+}
+
+/**
+ * Every module a fresh process loads costs it time (docs/performance.md, issue 14 goal 2), so
+ * the modules of the two runs started most often are named here: one more is a decision.
+ */
+const STATUS_MODULES = [
+  'actors/check.ts',
+  'actors/layout.ts',
+  'actors/tool-env.ts',
+  'actors/trust.ts',
+  'adapters/cli/args.ts',
+  'adapters/cli/commands/status.ts',
+  'adapters/cli/errors.ts',
+  'adapters/cli/io.ts',
+  'adapters/cli/main.ts',
+  'adapters/cli/usage.ts',
+  'installer/status-settings.ts',
+  'installer/status.ts',
+];
+const NOOP_INSTALL_MODULES = [
+  ...STATUS_MODULES.filter((m) => m !== 'adapters/cli/commands/status.ts'),
+  'actors/requirement.ts',
+  'adapters/cli/colour.ts',
+  'adapters/cli/commands/install.ts',
+  'adapters/cli/progress.ts',
+  'installer/already-installed.ts',
+  'installer/final-progress.ts',
+  'installer/settings.ts',
+  'machines/errors.ts',
+  'machines/types.ts',
+].sort();
+
 describe('carapace-sky install on an installed home', () => {
   test('prints the same lines, runs no uv and loads neither the machine nor the download code', async () => {
-    const main = resolve(import.meta.dir, '../../adapters/cli/main.ts');
-    // A fresh process, so the modules it holds afterwards are the ones the command loaded.
-    const script = `
-      const { main } = await import(${JSON.stringify(main)});
-      const { processIO } = await import(${JSON.stringify(resolve(import.meta.dir, '../../adapters/cli/io.ts'))});
-      const code = await main(['install', '--json'], processIO());
-      const loaded = Object.keys(require.cache).filter((k) => /node_modules\\/(xstate|execa|tar)\\/|download-uv|machines\\/install\\.ts/.test(k));
-      process.stderr.write(JSON.stringify({ code, loaded }));`;
     const before = (await uvRuns(home)).length;
-    const proc = Bun.spawnSync([process.execPath, '-e', script], { env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'pipe' });
-    const { code, loaded } = JSON.parse(proc.stderr.toString());
-    expect({ code, loaded }).toEqual({ code: 0, loaded: [] });
-    const { progress, result } = jsonLines(proc.stdout.toString());
+    const run = freshRun(['install', '--json']);
+    expect({ code: run.code, packages: run.packages }).toEqual({ code: 0, packages: [] });
+    expect(run.product).toEqual(NOOP_INSTALL_MODULES);
+    const { progress, result } = jsonLines(run.stdout);
     expect(progress.map((p) => p.phase)).toEqual(['checking', 'complete']);
     expect(result).toMatchObject({ ok: true, sky_path: join(home, 'tools/bin/sky') });
     expect((await uvRuns(home)).length).toBe(before);
@@ -90,5 +130,14 @@ describe('carapace-sky install on an installed home', () => {
     const viaBin = await runCli(['install', '--json'], env);
     expect(viaBin.exitCode).toBe(0);
     expect(jsonLines(viaBin.stdout).result).toEqual(result);
+  });
+});
+
+describe('carapace-sky status on an installed home', () => {
+  test('loads only the status path: no install settings, error model, machine or package', () => {
+    const run = freshRun(['status', '--json']);
+    expect({ code: run.code, packages: run.packages }).toEqual({ code: 0, packages: [] });
+    expect(run.product).toEqual(STATUS_MODULES);
+    expect(JSON.parse(run.stdout)).toMatchObject({ sky_installed: true, carapace_home: home });
   });
 });

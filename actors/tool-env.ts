@@ -75,7 +75,7 @@ export function scriptInterpreter(head: string): string | null {
 }
 
 /** `<env>/bin/python3.12` → `<env>`; null for any other interpreter (`/usr/bin/env`, `/bin/sh`). */
-function envOfInterpreter(interpreter: string): string | null {
+export function envOfInterpreter(interpreter: string): string | null {
   return /^(\/.+)\/bin\/python[\d.]*$/.exec(interpreter)?.[1] ?? null;
 }
 

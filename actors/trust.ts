@@ -10,7 +10,9 @@
  * `tools/bin/sky` link, or the environment's `bin/python` link into python/ all count.
  * Above the home, a folder may be root's and may be world-writable when sticky (/tmp), the
  * rule installer/task-file.ts uses; inside it, everything must be this user's. Group write
- * is allowed only for this user's own primary group (the per-user group of umask 002).
+ * is allowed only for this user's own primary group (the per-user group of umask 002), and
+ * on Linux only without an access ACL, whose mask those bits may be. Elsewhere (macOS, a libc
+ * other than glibc) ACLs are not read: the mode bits are all that is judged.
  * node:fs is loaded for lstat and readlink, which Bun's file calls lack (docs/performance.md).
  */
 import type { Layout } from './layout.ts';
@@ -35,8 +37,59 @@ function foreign(path: string, info: Info, inside: boolean, me: number): string 
   if (info.isSymbolicLink()) return null;
   const sticky = !inside && info.isDirectory() && (info.mode & STICKY) !== 0;
   if (info.mode & 0o002 && !sticky) return `${path} is writable by every user`;
-  if (info.mode & 0o020 && !sticky && info.gid !== process.getgid?.()) return `${path} is writable by group ${info.gid}`;
-  return null;
+  if (!(info.mode & 0o020) || sticky) return null;
+  if (info.gid !== process.getgid?.()) return `${path} is writable by group ${info.gid}`;
+  // With an access ACL the group bits are its mask (acl(5)), and any named user or group entry
+  // with write forces write into the mask: the group write that looks like our own group's may
+  // be someone else's. Without write in the mask no named entry can write, so only this case
+  // needs the ACL read. Default ACLs on folders are not refused: the product creates its files
+  // with explicit 0600/0700 modes, whose empty group bits become the new file's mask, and what
+  // uv creates under one inherits it as an access ACL, found here once a named entry can write.
+  return accessAcl(path);
+}
+
+// <errno.h> on Linux (the same on x86-64 and aarch64).
+const ENOENT = 2;
+const ENOTDIR = 20;
+const ENODATA = 61;
+const ENOTSUP = 95;
+
+/** The size of `path`'s access ACL, or minus the errno of lgetxattr(2). */
+type AclProbe = (path: string) => number;
+let aclProbe: AclProbe | null | undefined;
+
+/** lgetxattr through libc with bun:ffi; null where there is none (not Linux, no glibc). */
+function loadAclProbe(): AclProbe | null {
+  if (process.platform !== 'linux') return null;
+  try {
+    const { dlopen, FFIType, read } = process.getBuiltinModule('bun:ffi') as typeof import('bun:ffi');
+    const { ptr, cstring, u64, i64_fast } = FFIType;
+    const c = dlopen('libc.so.6', {
+      lgetxattr: { args: [cstring, cstring, ptr, u64], returns: i64_fast },
+      __errno_location: { args: [], returns: ptr },
+    }).symbols;
+    const name = Buffer.from('system.posix_acl_access\0');
+    return (path) => {
+      const size = Number(c.lgetxattr(Buffer.from(`${path}\0`), name, null, 0));
+      // Read at once: no other call in between can have set errno.
+      return size >= 0 ? size : -read.i32(c.__errno_location()!, 0);
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** Why `path`'s access ACL may let others write it, or null when it has none or ACLs cannot be read here. */
+function accessAcl(path: string): string | null {
+  // Loaded on first need only: status pays for FFI only when a path shows our group's write.
+  if (aclProbe === undefined) aclProbe = loadAclProbe();
+  if (aclProbe === null) return null;
+  const found = aclProbe(path);
+  if (found >= 0) return `${path} has an access ACL (setfacl) that may grant others write`;
+  // No ACL, a filesystem without ACLs, or gone since the lstat (the walk's next step sees that).
+  if ([ENODATA, ENOTSUP, ENOENT, ENOTDIR].includes(-found)) return null;
+  const name = Object.entries(process.getBuiltinModule('node:os').constants.errno).find(([, n]) => n === -found)?.[0];
+  return `${path} may have an access ACL that cannot be read (${name ?? `errno ${-found}`})`;
 }
 
 const nodeFs = () => process.getBuiltinModule('node:fs');

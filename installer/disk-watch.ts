@@ -21,8 +21,9 @@ import { dlopen, FFIType } from 'bun:ffi';
 import { lstatSync, statfsSync } from 'node:fs';
 
 /**
- * For a folder, the entries whose changes count; null: every entry. Changes of the watched
- * folder or file itself always count.
+ * For a folder, the entries whose changes count (a link to a folder is followed: the names are
+ * watched where it leads); null: every entry, or a file or link watched as itself, not followed.
+ * Changes of the watched folder or file itself always count.
  */
 export type Interest = ReadonlySet<string> | null;
 
@@ -51,7 +52,7 @@ const IN_DONT_FOLLOW = 0x0200_0000;
 // No IN_ONLYDIR: files and links are watched too, each as itself (IN_DONT_FOLLOW), because a
 // chmod or a write through another name (a hard link elsewhere) reaches the inode's own
 // watchers and the folder that name is in, not the folder watched here.
-const MASK = IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_DONT_FOLLOW;
+const MASK = IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF;
 /** Events about the watch itself, never about one entry: always a change. */
 const LOST = IN_UNMOUNT | IN_Q_OVERFLOW | IN_IGNORED;
 const O_NONBLOCK = 0o4000; // IN_NONBLOCK
@@ -145,7 +146,8 @@ export function inotifyWatch(): DiskWatch | null {
   /** Watches `path`; a missing one through its parent, for its name. */
   function add(path: string, want: Interest): boolean {
     for (let at = path, wanted = want; ; ) {
-      const wd = c.inotify_add_watch(fd, cString(at), MASK);
+      // Names are watched where a link leads: the link's own inode has no entries, no events.
+      const wd = c.inotify_add_watch(fd, cString(at), wanted === null ? MASK | IN_DONT_FOLLOW : MASK);
       if (wd >= 0) {
         merge(wd, wanted);
         return isLocal(at);

@@ -5,10 +5,12 @@
  * disk (sky removed, a new version, a chmod another user could exploit) shows on the very next
  * call (issue 14).
  *
- * The paths are those the check reads or whose entries it lists: the trust set (actors/trust.ts:
- * every folder above the home too, and python/ down to the interpreter), tools/bin and `sky` (a
- * link added, removed or retargeted), and in sky's environment the receipt, the interpreter, and
- * each site-packages folder (an upgrade renames the dist-info).
+ * The paths (installer/status-paths.ts) are those the check reads, lists or trust-walks, and
+ * every component met on the way to each through its links: the trust set (actors/trust.ts:
+ * every folder above the home and above each link's target too, and python/ down to the
+ * interpreter), tools/bin and `sky` (a link added, removed or retargeted), and in sky's
+ * environment the receipt, the interpreter, and each site-packages folder (an upgrade renames
+ * the dist-info).
  *
  * How a change is learnt: on Linux an inotify watch on each of those folders and on the folder
  * holding each path (installer/disk-watch.ts), so a call with nothing changed costs one poll(2).
@@ -16,10 +18,10 @@
  * owner) of every path, stat-ed again on each call. Identities are taken before the check runs,
  * so anything that changes during it differs, or is an event, at the next call.
  */
-import { lstatSync, readdirSync, realpathSync } from 'node:fs';
-import { layoutOf } from '../actors/layout.ts';
+import { lstatSync } from 'node:fs';
 import type { InstallStatus, StatusSettings } from '../machines/types.ts';
 import { inotifyWatch, type DiskWatch, type Interest } from './disk-watch.ts';
+import { statusPaths, type StatusPaths } from './status-paths.ts';
 
 interface Memo {
   home: string;
@@ -38,79 +40,6 @@ export interface MemoDeps {
   watch?: () => DiskWatch | null;
   /** Replaceable so tests can count the stats a call costs. */
   lstat?: Lstat;
-}
-
-/** The environment `sky` resolves to (`<env>/bin/sky`), or null when it does not resolve. */
-function envOfSky(sky: string): string | null {
-  try {
-    const target = realpathSync(sky);
-    const bin = target.lastIndexOf('/bin/');
-    return bin > 0 ? target.slice(0, bin) : null;
-  } catch {
-    return null;
-  }
-}
-
-/** `path` and every folder above it, from `/` down. */
-function withAncestors(path: string): string[] {
-  const out: string[] = [];
-  for (let at = path; ; at = at.slice(0, at.lastIndexOf('/')) || '/') {
-    out.unshift(at);
-    if (at === '/') return out;
-  }
-}
-
-/** The folders from `from` down to the folder holding `path`, when `path` lies under `from`. */
-function foldersBetween(from: string, path: string): string[] {
-  if (!path.startsWith(`${from}/`)) return [];
-  return withAncestors(path.slice(0, path.lastIndexOf('/'))).filter((dir) => dir === from || dir.startsWith(`${from}/`));
-}
-
-/**
- * Each path as itself (lstat: a link's own owner is what the trust check judges) and, for a
- * link, where it leads and the folder holding that, so a link retargeted or a target chmod-ed
- * is a change too.
- */
-function withTargets(paths: readonly string[]): string[] {
-  const out = new Set<string>();
-  for (const path of paths) {
-    out.add(path);
-    try {
-      const real = realpathSync(path);
-      if (real !== path) out.add(real).add(real.slice(0, real.lastIndexOf('/')) || '/');
-    } catch {
-      // Missing: its absence is part of the identity.
-    }
-  }
-  return [...out];
-}
-
-function pathsOf(home: string): string[] {
-  return withTargets(directPathsOf(home));
-}
-
-function directPathsOf(home: string): string[] {
-  const layout = layoutOf(home);
-  const base = home.endsWith('/') ? home.slice(0, -1) : home;
-  // The trust check walks every folder above the home, and python/ down to the interpreter: a
-  // chmod or chown of any of them changes its ctime, so each is part of the identity too.
-  const paths = [...withAncestors(base), `${base}/uv`, layout.uvBinDir, layout.uv, layout.toolsDir, layout.toolDir, layout.generationsDir, layout.previousLink, layout.toolBinDir, layout.sky, layout.pythonDir];
-  const env = envOfSky(layout.sky);
-  if (env === null) return paths;
-  paths.push(env, `${env}/bin`, `${env}/bin/python`, `${env}/uv-receipt.toml`, `${env}/lib`);
-  try {
-    const python = realpathSync(`${env}/bin/python`);
-    paths.push(...foldersBetween(layout.pythonDir, python), python);
-  } catch {
-    // A lost interpreter: the check reports it, and its return changes `${env}/bin/python`.
-  }
-  try {
-    // A new python folder changes lib; site-packages itself is statted, so its parent need not be.
-    for (const python of readdirSync(`${env}/lib`)) paths.push(`${env}/lib/${python}/site-packages`);
-  } catch {
-    // No lib folder: the check finds no METADATA, and the folder's appearance changes `${env}`.
-  }
-  return paths;
 }
 
 const FIELDS = 7;
@@ -157,14 +86,12 @@ const S_IFDIR = 0o040000;
 /**
  * What to watch: each of `paths` that exists, itself (a folder for any change of its entries, as
  * its mtime would tell), and the folder holding each path, for that name (created, removed,
- * renamed, written, chmod-ed or chown-ed: IN_ATTRIB). The folders above the home count only for
- * the next folder down, so a file written in /tmp or ~ is no change; the trust walk reads
- * nothing else there.
+ * renamed, written, chmod-ed or chown-ed: IN_ATTRIB). Each path's folder is a real one (every
+ * link on the way was followed), so a name is watched where it appears. The folders above the
+ * home count only for the next name down, so a file written in /tmp or ~ is no change; the
+ * trust walk reads nothing else there.
  */
-function watchTargets(home: string, paths: readonly string[], identity: Float64Array): Map<string, Interest> {
-  const base = home.endsWith('/') ? home.slice(0, -1) : home;
-  const above = new Set<string>();
-  for (const path of [base, realOrNull(base)]) if (path) withAncestors(path).slice(0, -1).forEach((dir) => above.add(dir));
+function watchTargets({ paths, above }: StatusPaths, identity: Float64Array): Map<string, Interest> {
   const targets = new Map<string, Interest>();
   const want = (dir: string, name: string | null) => {
     const had = targets.get(dir);
@@ -172,24 +99,16 @@ function watchTargets(home: string, paths: readonly string[], identity: Float64A
   };
   paths.forEach((path, i) => {
     const slash = path.lastIndexOf('/');
-    if (path !== '/') want(path.slice(0, slash) || '/', path.slice(slash + 1));
+    want(path.slice(0, slash) || '/', path.slice(slash + 1));
     const mode = identity[i * FIELDS + 4] ?? -1;
     if (mode !== -1) want(path, (mode & S_IFMT) === S_IFDIR && above.has(path) ? '' : null);
   });
   return targets;
 }
 
-function realOrNull(path: string): string | null {
-  try {
-    return realpathSync(path);
-  } catch {
-    return null;
-  }
-}
-
 /** Whether the disk still looks as `paths` and `identity` recorded it: read again, after the watches took hold. */
-function settled(home: string, paths: readonly string[], identity: Float64Array, lstat: Lstat): boolean {
-  const again = pathsOf(home);
+function settled(settings: StatusSettings, paths: readonly string[], identity: Float64Array, lstat: Lstat): boolean {
+  const again = statusPaths(settings.home, settings.skypilot_spec).paths;
   return again.length === paths.length && again.every((path, i) => path === paths[i]) && unchanged(paths, identity, lstat);
 }
 
@@ -199,23 +118,28 @@ function settled(home: string, paths: readonly string[], identity: Float64Array,
  */
 export function memoizedStatus<S extends StatusSettings>(read: (settings: S) => Promise<InstallStatus>, deps: MemoDeps = {}) {
   const lstat = deps.lstat ?? (lstatSync as Lstat);
-  let watch: DiskWatch | null | undefined;
+  // Made once: where there is none (null), asking again on every read would reload libc for nothing.
+  let watch: DiskWatch | null = null;
+  let watchTried = false;
   let memo: Memo | null = null;
   const holds = (m: Memo) => (m.watched ? (watch?.quiet() ?? false) : unchanged(m.paths, m.identity, lstat));
   const status = async (settings: S): Promise<InstallStatus> => {
     if (memo && memo.home === settings.home && memo.spec === settings.skypilot_spec && holds(memo)) return memo.answer;
     memo = null;
-    watch ??= (deps.watch ?? inotifyWatch)();
-    const paths = pathsOf(settings.home);
-    const identity = identityOf(paths, lstat);
+    if (!watchTried) {
+      watchTried = true;
+      watch = (deps.watch ?? inotifyWatch)();
+    }
+    const found = statusPaths(settings.home, settings.skypilot_spec);
+    const identity = identityOf(found.paths, lstat);
     // The watches first, then the paths and identities again: a change before the watches took
     // hold shows as a difference (the answer is then not kept), one after as an event.
-    const watched = watch?.arm(watchTargets(settings.home, paths, identity)) ?? false;
-    const keep = !watched || settled(settings.home, paths, identity, lstat);
+    const watched = watch?.arm(watchTargets(found, identity)) ?? false;
+    const keep = !watched || settled(settings, found.paths, identity, lstat);
     // Kept from the start, so calls that come while it reads share it, as long as nothing changed
     // since it began (the same test as a hit): it reads what they would. Without that, eight
     // clients at once each start a read, and each new watch overtakes the last.
-    const entry: Memo = { home: settings.home, spec: settings.skypilot_spec, paths, identity, watched, answer: read(settings) };
+    const entry: Memo = { home: settings.home, spec: settings.skypilot_spec, paths: found.paths, identity, watched, answer: read(settings) };
     if (keep) memo = entry;
     entry.answer.catch(() => {
       if (memo === entry) memo = null; // a failure (home_not_trusted) is never kept

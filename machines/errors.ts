@@ -39,7 +39,7 @@ export const HINTS: Record<InstallErrorCode, string> = {
   locked: 'Another install is using CARAPACE_HOME; wait for it to finish and retry (a stale lock is taken over automatically).',
   invalid_config: 'Fix the named setting (environment variable or flag) and run again; docs/configuration.md lists them.',
   home_not_trusted:
-    'Another user owns or can write this path, so nothing in it is run; make it yours and private (chown -R $USER, chmod go-w) or set CARAPACE_HOME to a folder you own.',
+    'Another user owns or can write this path, so nothing in it is run; make it yours and private (chown -R $USER, chmod go-w, setfacl -b for an ACL) or set CARAPACE_HOME to a folder you own.',
   nothing_to_roll_back:
     'There is no previous SkyPilot to go back to: rollback works after an upgrade or a repair; run `carapace-sky upgrade` or `install` instead.',
   internal: 'This is a bug in carapace-skypilot; please report it with the detail below.',

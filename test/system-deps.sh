@@ -13,6 +13,7 @@ NEEDED=(
   squid=squid
   nginx=nginx
   openssl=openssl
+  setfacl=acl
 )
 
 missing=()

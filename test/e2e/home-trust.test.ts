@@ -39,6 +39,12 @@ describe('a home another user controls', () => {
     ['CARAPACE_HOME owned by another user', async (home) => (await chown(home, OTHER_UID, OTHER_UID), home)],
     ['uv/bin/uv owned by another user', async (home) => (await chown(join(home, 'uv/bin/uv'), OTHER_UID, OTHER_UID), join(home, 'uv/bin/uv'))],
     ['uv/bin/uv writable by everyone', async (home) => (await chmod(join(home, 'uv/bin/uv'), 0o757), join(home, 'uv/bin/uv'))],
+    // Shows only as group write with this user's group (the ACL's mask): actors/trust.ts.
+    ['uv/bin given to another user by an ACL', async (home) => {
+      const run = Bun.spawnSync(['setfacl', '-m', `u:${OTHER_UID}:rwx`, join(home, 'uv/bin')]);
+      if (run.exitCode !== 0) throw new Error(`setfacl failed (apt-get install -y acl): ${run.stderr.toString()}`);
+      return join(home, 'uv/bin');
+    }],
     ['the tool environment writable by everyone', async (home) => {
       const envDir = join(home, 'tools/environments/skypilot-nightly');
       await chmod(envDir, 0o777);

@@ -3,7 +3,7 @@
  * a change is seen by the very next quiet(), synchronously, and nothing is left open.
  */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
-import { chmodSync, linkSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inotifyWatch, type DiskWatch, type Interest } from '../../installer/disk-watch.ts';
@@ -94,6 +94,27 @@ describe.skipIf(!linux)('inotifyWatch', () => {
     expect(arm({ [join(dir, 'a/b/c')]: null })).toBe(true);
     mkdirSync(join(dir, 'a'));
     expect(watch.quiet()).toBe(false);
+  });
+
+  test('a folder watched for a name through a link is watched where the link leads (a link has no entries)', () => {
+    mkdirSync(join(dir, 'real'));
+    symlinkSync(join(dir, 'real'), join(dir, 'link'));
+    expect(arm({ [join(dir, 'link')]: ['uv'] })).toBe(true);
+    mkdirSync(join(dir, 'real/uv'));
+    expect(watch.quiet()).toBe(false);
+  });
+
+  test('a link watched as itself is not followed: a change where it leads is not its change', () => {
+    mkdirSync(join(dir, 'real'));
+    symlinkSync(join(dir, 'real'), join(dir, 'link'));
+    expect(arm({ [join(dir, 'link')]: null })).toBe(true);
+    writeFileSync(join(dir, 'real/other'), '');
+    expect(watch.quiet()).toBe(true);
+  });
+
+  test('a name in a link to nothing cannot be watched: arm refuses, so the caller stats', () => {
+    symlinkSync(join(dir, 'not-yet'), join(dir, 'link'));
+    expect(arm({ [join(dir, 'link/uv')]: null })).toBe(false);
   });
 
   test.skipIf(!canMount)('a bind mount over a watched folder shows, though it is no inotify event', () => {

@@ -4,14 +4,14 @@
  * stats only (installer/status-memo.ts). Each way has an install of its own, since both change it.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { chmod, chown, lchown, link, mkdtemp, readdir, readFile, readlink, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, lchown, link, mkdir, mkdtemp, readdir, readFile, readlink, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { createGatekeeper, type Gatekeeper } from '../../adapters/http/gatekeeper.ts';
 import type { DiskWatch } from '../../installer/disk-watch.ts';
 import { createInstaller } from '../../installer/installer.ts';
-import { local, mirrorRig, PORT, type Rig } from '../adapters/http-harness.ts';
+import { local, mirrorRig, PORT, post, type Rig } from '../adapters/http-harness.ts';
 
 /**
  * A copy of the current generation at another version, made current the way
@@ -137,10 +137,90 @@ describe.each(MODES)('GET /cluster/install-status %s', (_mode, watchDisk) => {
     }
   });
 
+  test('what a link leads to removed and put back: the interpreter behind bin/python, the entry point behind sky', async () => {
+    // Once a target is gone nothing resolves through the link; its return is still a change.
+    const env = await realpath(join(rig.home, 'tools/environments/skypilot-nightly'));
+    for (const target of [await realpath(join(env, 'bin/python')), join(env, 'bin/sky')]) {
+      await rename(target, `${target}.away`);
+      expect((await get()).body.sky_installed).toBe(false);
+      await rename(`${target}.away`, target);
+      expect((await get()).body.sky_installed).toBe(true);
+    }
+  });
+
+  test('with sky removed, the environment the requirement names made writable by others', async () => {
+    // The check then reads, and trust-walks, the environment named after the package.
+    const sky = join(rig.home, 'tools/bin/sky');
+    const target = await readlink(sky);
+    const bin = join(rig.home, 'tools/environments/skypilot-nightly/bin');
+    await rm(sky);
+    try {
+      expect((await get()).body.sky_installed).toBe(false);
+      await refusedWhile(() => chmod(bin, 0o777), () => chmod(bin, 0o755));
+    } finally {
+      await symlink(target, sky);
+    }
+    expect((await get()).body.sky_installed).toBe(true);
+  });
+
   test('uv replaced by another build: a new inode at the same path', async () => {
     const uv = join(rig.home, 'uv/bin/uv');
     await writeFile(`${uv}.new`, (await readFile(uv, 'utf8')).replace(/uv_version='[^']*'/, "uv_version='0.10.9'"), { mode: 0o755 });
     await rename(`${uv}.new`, uv);
     expect((await get()).body.uv_version).toBe('0.10.9');
+  });
+});
+
+/**
+ * CARAPACE_HOME a link to a folder not made yet, deep under a scratch folder: the service's own
+ * install makes it, and the folders above where the link leads are checked like any above a home.
+ */
+describe.each(MODES)('GET /cluster/install-status for a home that is a link, %s', (_mode, watchDisk) => {
+  let base: string;
+  let rig: Rig;
+  let gk: Gatekeeper;
+  beforeAll(async () => {
+    base = await mkdtemp(join(tmpdir(), 'carapace-linked-'));
+    await mkdir(join(base, 'a/b/c'), { recursive: true, mode: 0o755 });
+    await symlink(join(base, 'a/b/c/home'), join(base, 'home-link'));
+    rig = await mirrorRig({ env: { CARAPACE_HOME: join(base, 'home-link') } });
+    const installer = createInstaller({ settings: rig.installer.settings(), ...(watchDisk ? { watchDisk } : {}) });
+    gk = createGatekeeper({ installer, port: PORT });
+  });
+  afterAll(async () => {
+    gk.close();
+    await rig.close();
+    await rm(base, { recursive: true, force: true });
+  });
+
+  const get = async () => {
+    const res = await gk.fetch(local('/cluster/install-status'));
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
+  };
+
+  test('the missing folder it leads to, installed into by POST /cluster/ensure-skypilot, is installed on the next request', async () => {
+    expect((await get()).body).toMatchObject({ uv_installed: false, sky_installed: false });
+    const ensure = await gk.fetch(post('/cluster/ensure-skypilot', {}));
+    expect(ensure.status).toBe(200);
+    expect((await get()).body).toMatchObject({ uv_installed: true, sky_installed: true });
+  });
+
+  test('a folder three levels above where the link leads, made writable by others or renamed', async () => {
+    const far = join(base, 'a');
+    await chmod(far, 0o777);
+    try {
+      expect((await get()).body.error?.code).toBe('home_not_trusted');
+    } finally {
+      await chmod(far, 0o755);
+    }
+    expect((await get()).body.sky_installed).toBe(true);
+    // Renamed, the link leads nowhere: nothing is installed there any more.
+    await rename(far, `${far}-moved`);
+    try {
+      expect((await get()).body).toMatchObject({ uv_installed: false, sky_installed: false });
+    } finally {
+      await rename(`${far}-moved`, far);
+    }
+    expect((await get()).body.sky_installed).toBe(true);
   });
 });

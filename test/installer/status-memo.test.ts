@@ -113,6 +113,20 @@ describe.each(MODES)('memoizedStatus with %s', (_mode, watch) => {
   });
 });
 
+test('a watch that cannot be made is asked for once, not again on every read of the disk', async () => {
+  let asked = 0;
+  const { status, counts, settings } = counted({ watch: () => (asked++, null) });
+  try {
+    for (let i = 0; i < 3; i++) {
+      await touchReceipt();
+      await status(settings);
+    }
+    expect([counts.reads, asked]).toEqual([3, 1]);
+  } finally {
+    status.close();
+  }
+});
+
 describe('memoizedStatus with the inotify watch', () => {
   test('a call that finds nothing changed costs one poll, not one stat; without the watch, a stat per path', async () => {
     const watched = counted({ watch: inotifyWatch });

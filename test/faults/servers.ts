@@ -38,8 +38,18 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * Where a server's program is: Debian puts squid and nginx in /usr/sbin, which a user's PATH
+ * (and `env -i`) often lacks, though test/system-deps.sh installed them.
+ */
+function program(name: string): string {
+  const found = Bun.which(name) ?? Bun.which(name, { PATH: '/usr/sbin:/sbin' });
+  if (!found) throw new Error(`${name} is missing: apt-get install -y ${name} (npm test does this as root)`);
+  return found;
+}
+
 async function run(command: string, args: string[], port: number, dir: string): Promise<RealServer> {
-  const child: ChildProcess = spawn(command, args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(program(command), args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

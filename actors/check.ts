@@ -113,6 +113,12 @@ async function askUv(path: string, key: string, env: Record<string, string | und
   }
 }
 
+const NOTHING = { envDir: null, version: null, runnable: false, problem: null, receipt: null };
+
+function nothingAt(home: string): InstallStatus {
+  return { uv_installed: false, uv_version: null, sky_installed: false, sky_version: null, carapace_home: home };
+}
+
 /** What is on disk, before it is compared with the settings. */
 async function detect(settings: StatusSettings, signal?: AbortSignal) {
   // All before uv runs, and in the home as resolved and checked. Reading the environment runs
@@ -121,6 +127,9 @@ async function detect(settings: StatusSettings, signal?: AbortSignal) {
   const memo = new TrustWalk();
   const home = await trustedHome(settings.home, memo);
   const layout = layoutOf(home);
+  // A home missing when it was checked is read no further: another user could create it (a
+  // link to their folder) before the next path under it is opened, or uv under it run.
+  if (memo.recall(home, true) === undefined) return { layout, status: nothingAt(settings.home), env: NOTHING };
   await assertTrusted(home, uvPaths(layout), memo);
   const found = await inspectToolEnv(layout, settings.skypilot_spec);
   await assertTrusted(home, toolEnvPaths(layout, found.envDir), memo);

@@ -26,19 +26,25 @@ export interface ToolEnvReport {
 
 const nodeFs = () => process.getBuiltinModule('node:fs');
 
+/** The most a whole-file read takes (the receipt, METADATA, uv's version cache are a few KB). */
+const MAX_TEXT_BYTES = 1024 * 1024;
+
 /**
- * A small file's text (at most its first `bytes` bytes), or null when it cannot be read.
- * Opened without blocking, so a FIFO put in place of a file cannot hang a read; a leading BOM
- * is dropped, as Bun.file().text() and TextDecoder do. A file within `bytes` is read whole:
- * readFileSync costs a fresh process a third of what readSync does on first use.
+ * A small regular file's text (at most its first `bytes` bytes), or null when it cannot be
+ * read. Opened without blocking, so a FIFO put in place of a file cannot hang a read; a
+ * leading BOM is dropped, as Bun.file().text() and TextDecoder do.
  */
-export function readText(path: string, bytes = Infinity): string | null {
+export function readText(path: string, bytes = MAX_TEXT_BYTES): string | null {
   const fs = nodeFs();
   let text: string;
   try {
     const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
     try {
-      text = bytes === Infinity || fs.fstatSync(fd).size <= bytes ? fs.readFileSync(fd, 'utf8') : readHead(fd, bytes);
+      const info = fs.fstatSync(fd);
+      // A device (a link to /dev/zero) or a FIFO reports no size and never ends: only a regular
+      // file is read, and never more than asked; a receipt, METADATA or cache past 1 MiB is not ours.
+      if (!info.isFile() || (bytes === MAX_TEXT_BYTES && info.size > bytes)) return null;
+      text = readHead(fd, Math.min(bytes, info.size));
     } finally {
       fs.closeSync(fd);
     }

@@ -94,11 +94,18 @@ function accessAcl(path: string): string | null {
 
 const nodeFs = () => process.getBuiltinModule('node:fs');
 
+/**
+ * null when nothing is at `path` as far as this user can tell (ENOENT, ENOTDIR, EACCES: the
+ * kernel fails there for this user too). Any other failure (ENAMETOOLONG, ELOOP, EIO) means
+ * the walk cannot see what the kernel may still reach, link by link: refused.
+ */
 function lstatOrNull(path: string): Info | null {
   try {
     return nodeFs().lstatSync(path, { throwIfNoEntry: false }) ?? null;
-  } catch {
-    return null;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'ENOTDIR' || code === 'EACCES') return null;
+    throw new Untrusted(path, `${path} cannot be checked (${typeof code === 'string' ? code : String(error)})`);
   }
 }
 
@@ -159,7 +166,10 @@ function walk(path: string, home: string | null, me: number, memo: TrustWalk): s
     let target = memo.recall(next, inside);
     if (target === undefined) {
       target = look(next, inside, me);
-      if (target === undefined) return [next, ...parts].join('/');
+      if (target === undefined) {
+        if (home !== null) openToOthers(next, done || '/', home);
+        return [next, ...parts].join('/');
+      }
       memo.remember(next, inside, target);
     }
     if (target === null) {
@@ -171,6 +181,18 @@ function walk(path: string, home: string | null, me: number, memo: TrustWalk): s
     if (target.startsWith('/')) done = '';
   }
   return done || '/';
+}
+
+/**
+ * A name missing from a folder every user can write (a sticky /tmp) is a name another user
+ * may create between this check and the use of the path: a link there from the home
+ * (`tools -> /tmp/t`) would then lead into their folder. Refused, except for the home and the
+ * folders above it, whose absence callers handle before anything under them is touched.
+ */
+function openToOthers(missing: string, folder: string, home: string): void {
+  if (home === missing || home.startsWith(`${missing}/`)) return;
+  const info = lstatOrNull(folder);
+  if (info && info.mode & 0o002) throw new Untrusted(missing, `${missing} does not exist, in ${folder}, which every user can write: another user could put their own there`);
 }
 
 /** Whether `path` is a link, from what a walk already saw there when it did. */

@@ -4,9 +4,10 @@
  * host and boot, and when a lock may be taken over. Doctor and the attempt coordinator read
  * these without taking the lock.
  */
-import { readFileSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { constants, readFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { InstallError } from '../machines/errors.ts';
 
 let bootId: string | null | undefined;
 
@@ -73,13 +74,31 @@ export function parseOwner(text: string): LockOwner | null {
 
 /** The lock as it is now, or null when nobody holds it. */
 export async function readLock(path: string): Promise<LockState | null> {
+  let file;
   try {
-    const [text, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
-    return { owner: parseOwner(text), heartbeat: info.mtimeMs };
+    // Not blocking, not through a link: a FIFO there would hang the read (and the Ctrl-C
+    // clean-up waiting on it), a link to /dev/zero would never end, and neither is a lock.
+    file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
   } catch (error) {
     if (errno(error) === 'ENOENT') return null;
+    if (errno(error) === 'ELOOP') throw notALock(path, 'a link');
     throw error;
   }
+  try {
+    const info = await file.stat();
+    if (!info.isFile()) throw notALock(path, info.isDirectory() ? 'a folder' : 'a FIFO or a device');
+    return { owner: parseOwner(await file.readFile('utf8')), heartbeat: info.mtimeMs };
+  } finally {
+    await file.close();
+  }
+}
+
+/** Something other than the product's lock file at its name: never read as one, never removed. */
+function notALock(path: string, what: string): InstallError {
+  return new InstallError('locked', `${path} is ${what}, not the install lock`, {
+    hint: `Remove ${path} if no carapace-sky install is running, then retry.`,
+    detail: `lock: ${path}`,
+  });
 }
 
 /** Whether `owner` runs on this machine, where its pid can be checked. */

@@ -18,8 +18,6 @@
 import type { Layout } from './layout.ts';
 
 const STICKY = 0o1000;
-/** More links than this in one walk is a loop (Linux's MAXSYMLINKS). */
-const MAX_LINKS = 40;
 
 type Info = { uid: number; gid: number; mode: number; isSymbolicLink(): boolean; isDirectory(): boolean };
 
@@ -146,12 +144,28 @@ function look(next: string, inside: boolean, me: number): string | null | undefi
   }
 }
 
+/** More links than this in one path is a loop (Linux's MAXSYMLINKS). */
+const MAX_LINKS = 40;
+
+interface Resolved {
+  /** The path resolved to; or the first component missing, or the link that made a loop. */
+  end: string;
+  /** What was left to resolve after `end` when it is missing. */
+  rest: string[];
+  missing: boolean;
+  /** More than MAX_LINKS links were followed. */
+  loop: boolean;
+}
+
 /**
- * Checks every component of absolute `path`, following links; returns the path it resolves to
- * (a missing tail is appended as it is: nothing there can run). `home` is the resolved home,
- * inside which the strict rule applies; `memo` skips components already checked.
+ * Takes absolute `path` one component at a time, the way the kernel resolves it: `.` and `..`
+ * apply to the path so far, a link's target is spliced in (from `/` when absolute). The trust
+ * walk and the status memo's path set (installer/status-paths.ts) both resolve with this, so
+ * the components one checks are the components the other watches. `look` says what each
+ * component `next` (reached from the folder `done`) is: null for anything but a link, a
+ * link's target, or undefined when nothing is there, which ends the walk.
  */
-function walk(path: string, home: string | null, me: number, memo: TrustWalk): string {
+export function resolvePath(path: string, look: (next: string, done: string) => string | null | undefined): Resolved {
   const parts = path.split('/').filter(Boolean);
   let done = '';
   for (let links = 0; parts.length > 0; ) {
@@ -162,25 +176,40 @@ function walk(path: string, home: string | null, me: number, memo: TrustWalk): s
       continue;
     }
     const next = `${done}/${name}`;
+    const target = look(next, done);
+    if (target === undefined) return { end: next, rest: parts, missing: true, loop: false };
+    if (target === null) {
+      done = next;
+      continue;
+    }
+    if (++links > MAX_LINKS) return { end: next, rest: parts, missing: false, loop: true };
+    parts.unshift(...target.split('/').filter(Boolean));
+    if (target.startsWith('/')) done = '';
+  }
+  return { end: done || '/', rest: [], missing: false, loop: false };
+}
+
+/**
+ * Checks every component of absolute `path`, following links; returns the path it resolves to
+ * (a missing tail is appended as it is: nothing there can run). `home` is the resolved home,
+ * inside which the strict rule applies; `memo` skips components already checked.
+ */
+function walk(path: string, home: string | null, me: number, memo: TrustWalk): string {
+  const resolved = resolvePath(path, (next, done) => {
     const inside = home !== null && (next === home || next.startsWith(`${home}/`));
     let target = memo.recall(next, inside);
     if (target === undefined) {
       target = look(next, inside, me);
       if (target === undefined) {
         if (home !== null) openToOthers(next, done || '/', home);
-        return [next, ...parts].join('/');
+        return undefined;
       }
       memo.remember(next, inside, target);
     }
-    if (target === null) {
-      done = next;
-      continue;
-    }
-    if (++links > MAX_LINKS) throw new Untrusted(path, `${path} has too many symbolic links`);
-    parts.unshift(...target.split('/').filter(Boolean));
-    if (target.startsWith('/')) done = '';
-  }
-  return done || '/';
+    return target;
+  });
+  if (resolved.loop) throw new Untrusted(path, `${path} has too many symbolic links`);
+  return resolved.missing ? [resolved.end, ...resolved.rest].join('/') : resolved.end;
 }
 
 /**

@@ -9,10 +9,11 @@
  * - a link whose target is gone (the environment's `bin/python`, `sky`'s entry point) names the
  *   missing target, so its return is a change too.
  */
-import { closeSync, constants, lstatSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { layoutOf, type Layout } from '../actors/layout.ts';
 import { packageNameOf } from '../actors/requirement.ts';
-import { envOfInterpreter, scriptInterpreter } from '../actors/tool-env.ts';
+import { resolvePath } from '../actors/trust.ts';
+import { envOfInterpreter, readText, scriptInterpreter } from '../actors/tool-env.ts';
 
 export interface StatusPaths {
   /** Each path once, in the order visited: the same disk gives the same list. */
@@ -21,76 +22,35 @@ export interface StatusPaths {
   above: ReadonlySet<string>;
 }
 
-/** More links than this in one path is a loop (Linux's MAXSYMLINKS, as actors/trust.ts). */
-const MAX_LINKS = 40;
-
-/** What one lstat found: nothing reachable, a link and its target, or anything else. */
-type Found = null | { link: string } | 'there';
-
-function lookAt(path: string): Found {
+/** What `path` is for resolvePath: a link's target, null for anything else, undefined when nothing is reachable there. */
+function lookAt(path: string): string | null | undefined {
   try {
     const info = lstatSync(path, { throwIfNoEntry: false });
-    if (!info) return null;
-    return info.isSymbolicLink() ? { link: readlinkSync(path) } : 'there';
+    if (!info) return undefined;
+    return info.isSymbolicLink() ? readlinkSync(path) : null;
   } catch {
-    return null; // ENOTDIR (a file where a folder was), EACCES, a link replaced since the lstat
+    return undefined; // ENOTDIR (a file where a folder was), EACCES, a link replaced since the lstat
   }
 }
 
 /** The paths met while resolving, each component asked once however many paths share it. */
 class Walker {
   readonly seen = new Set<string>();
-  private readonly found = new Map<string, Found>();
+  private readonly found = new Map<string, string | null | undefined>();
 
-  private look(path: string): Found {
+  private look(path: string): string | null | undefined {
     if (!this.found.has(path)) this.found.set(path, lookAt(path));
-    return this.found.get(path) ?? null;
+    return this.found.get(path);
   }
 
   /** Resolves `path`, adding every component visited; what it resolves to, or the first component missing. */
   follow(path: string): { end: string; missing: boolean } {
-    const parts = path.split('/').filter(Boolean);
-    let done = '';
-    for (let links = 0; parts.length > 0; ) {
-      const name = parts.shift() as string;
-      if (name === '.') continue;
-      if (name === '..') {
-        done = done.slice(0, done.lastIndexOf('/'));
-        continue;
-      }
-      const next = `${done}/${name}`;
+    const resolved = resolvePath(path, (next) => {
       this.seen.add(next);
-      const found = this.look(next);
-      if (found === null) return { end: next, missing: true };
-      if (found === 'there') {
-        done = next;
-        continue;
-      }
-      // A loop: the check refuses it, and the links met so far are in the set.
-      if (++links > MAX_LINKS) return { end: next, missing: true };
-      parts.unshift(...found.link.split('/').filter(Boolean));
-      if (found.link.startsWith('/')) done = '';
-    }
-    return { end: done || '/', missing: false };
-  }
-}
-
-/** The first 1 KiB of `path`, or null when it cannot be read, as tool-env.ts's readText. */
-function head(path: string): string | null {
-  let fd: number;
-  try {
-    // Read before the trust check: a FIFO put there must not block the server's one thread.
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch {
-    return null;
-  }
-  try {
-    const bytes = Buffer.alloc(1024);
-    return bytes.toString('utf8', 0, readSync(fd, bytes, 0, bytes.length, 0));
-  } catch {
-    return null; // a folder (EISDIR), a FIFO (ESPIPE)
-  } finally {
-    closeSync(fd);
+      return this.look(next);
+    });
+    // A loop: the check refuses it, and the links met so far are in the set.
+    return { end: resolved.end, missing: resolved.missing || resolved.loop };
   }
 }
 
@@ -99,7 +59,8 @@ function head(path: string): string | null {
  * inspectToolEnv finds them: from the interpreter `sky`'s first line names, else the spec's.
  */
 function envOf(layout: Layout, spec: string): { env: string | null; interpreter: string | null } {
-  const text = head(layout.sky);
+  // Read before the trust check, as the check reads it: without blocking, 1 KiB at most.
+  const text = readText(layout.sky, 1024);
   const interpreter = text === null ? null : scriptInterpreter(text);
   const named = interpreter ? envOfInterpreter(interpreter) : null;
   const name = named ? null : packageNameOf(spec);
